@@ -2,7 +2,8 @@
  * The WebGPU backend of the autograd: device setup (`requestGpu`, which returns null where there
  * is no adapter so callers fall back to the CPU backend), the `GpuBackend` (buffer pool, uploads,
  * batched readbacks, pipeline cache, dispatch batching), the WGSL kernels (one module per op
- * family: matmul, elementwise, reduce, softmax) and the ops that run them on `GpuArray`s.
+ * family: matmul, elementwise, reduce, softmax, conv, pool, lstm) and the ops that run them on
+ * `GpuArray`s.
  *
  * @module
  */
@@ -12,3 +13,6 @@ export * from "./matmul.wgsl.ts";
 export * from "./elementwise.wgsl.ts";
 export * from "./reduce.wgsl.ts";
 export * from "./softmax.wgsl.ts";
+export * from "./conv.wgsl.ts";
+export * from "./pool.wgsl.ts";
+export * from "./lstm.wgsl.ts";
