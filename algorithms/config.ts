@@ -91,7 +91,16 @@ export interface TrainConfig {
   evalWait: number;
   /** Whether to run the evaluation worker at all. */
   evaluate: boolean;
+  /** A3G: training workers compute on a WebGPU device (Atari conv models only). */
+  a3g: boolean;
+  /** A3G: environments each env group steps together with one batched forward (K). */
+  envsPerWorker: number;
+  /** A3G: env groups per worker kept in flight, so one group's readback overlaps another's work. */
+  envGroups: number;
 }
+
+/** The model families A3G runs on the GPU. */
+export const A3G_MODEL_NAMES: readonly ModelName[] = ["small", "large", "small-ff", "large-ff"];
 
 /** Defaults shared by every preset; each preset overrides what its seed project does. */
 export const DEFAULTS: TrainConfig = {
@@ -127,6 +136,9 @@ export const DEFAULTS: TrainConfig = {
   targetReward: null,
   evalWait: 10,
   evaluate: true,
+  a3g: false,
+  envsPerWorker: 1,
+  envGroups: 2,
 };
 
 /** Presets behind `deno task train <name>`: overrides of `DEFAULTS`. */
@@ -273,6 +285,24 @@ export function validateConfig(c: TrainConfig): void {
     "a positive number (or none)",
   );
   check(c.evalWait >= 0, "eval-wait", c.evalWait, "a number of seconds ≥ 0");
+  check(
+    positiveInt(c.envsPerWorker) && c.envsPerWorker <= 1024,
+    "envs-per-worker",
+    c.envsPerWorker,
+    "an integer 1..1024",
+  );
+  check(
+    positiveInt(c.envGroups) && c.envGroups <= 16,
+    "env-groups",
+    c.envGroups,
+    "an integer 1..16",
+  );
+  check(
+    !c.a3g || A3G_MODEL_NAMES.includes(c.model),
+    "model",
+    c.model,
+    `one of ${A3G_MODEL_NAMES.join(", ")} with --a3g (A3G runs the Atari conv models on the GPU)`,
+  );
 }
 
 /**

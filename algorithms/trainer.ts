@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { requestGpu } from "../autograd/backends/webgpu/device.ts";
 import { Parameters } from "../autograd/parameters.ts";
 import { Rng } from "../autograd/random.ts";
 import { rewardThreshold } from "../envs/registry.ts";
@@ -103,9 +104,28 @@ function makeOptimizer(config: TrainConfig, params: Parameters): Optimizer {
  * const result = await train(resolveConfig("cartpole", { maxFrames: 200_000, workers: 2 }));
  * ```
  */
-export async function train(config: TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
+export async function train(
+  config: TrainConfig,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
   const print = options.print ?? true;
   const log = (line: string) => print && console.log(line);
+  if (config.a3g) {
+    // One adapter check here, so a machine without one says so once and trains on the CPU.
+    const gpu = await requestGpu();
+    if (gpu === null) {
+      config = { ...config, a3g: false };
+    } else {
+      const info = gpu.adapterInfo;
+      log(
+        `A3G: ${config.workers} worker(s) × ${config.envGroups} group(s) × ` +
+          `${config.envsPerWorker} env(s) on ${
+            info.description || info.vendor || "a WebGPU adapter"
+          }`,
+      );
+      gpu.device.destroy();
+    }
+  }
 
   // ---- the model, its shared parameters and the shared optimizer ----
   const probe = makeTrainingEnv(config, config.seed);

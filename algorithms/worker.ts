@@ -2,7 +2,7 @@
  * The Deno Worker isolate behind every training and evaluation worker.
  *
  * A training worker attaches to the shared parameters and optimizer state, runs `Learner.update`
- * until the shared stop flag is set, and counts its steps in its own slot of the shared counters
+ * (or, with `--a3g`, `A3GLearner.update` on its own WebGPU device) until the shared stop flag is set, and counts its steps in its own slot of the shared counters
  * (one writer per slot, so no atomics are needed). The evaluation worker plays greedy episodes with
  * the latest shared parameters, waiting between episodes so it does not starve training, and runs
  * the confirming 100-episode test of `--stop-when-solved`. Results go to the main isolate by
@@ -15,16 +15,15 @@ import { Parameters } from "../autograd/parameters.ts";
 import type { Env } from "../envs/core.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
 import { modelDefinition } from "../models/mod.ts";
+import { GpuBackend, requestGpu } from "../autograd/backends/webgpu/mod.ts";
+import { GpuActorCritic } from "../models/gpu_actor_critic.ts";
 import { greedyAction, Learner } from "./a3c.ts";
+import { A3GLearner } from "./a3g.ts";
 import { attachOptimizer } from "./optimizers.ts";
 import { framesPerStep, makeTrainingEnv, observationStatistics } from "./training_env.ts";
 import {
   CONTROL_STOP,
-  COUNTER_EPISODES,
-  COUNTER_FRAMES,
-  COUNTER_STEPS,
-  COUNTER_UPDATES,
-  COUNTERS_PER_SLOT,
+  UpdateReporter,
   type WorkerMessage,
   type WorkerSetup,
 } from "./worker_protocol.ts";
@@ -62,58 +61,77 @@ function buildModel(setup: WorkerSetup, env: Env): ActorCritic {
 function train(setup: WorkerSetup): void {
   const { config, index } = setup;
   const shared = new Float32Array(setup.params);
-  const counters = new Float64Array(setup.counters);
   const control = new Int32Array(setup.control);
-  const slot = setup.slot * COUNTERS_PER_SLOT;
   const seed = config.seed + index;
   const env = buildEnv(setup, seed);
   const model = buildModel(setup, env);
   const optimizer = attachOptimizer(setup.optimizer!);
   const learner = new Learner(env, model, config, seed);
-  const numSteps = config.distributedStepSize?.[index % config.distributedStepSize.length] ??
-    config.numSteps;
-  const frames = framesPerStep(config);
-
-  let n = 0, policyLoss = 0, valueLoss = 0, entropy = 0, gradNorm = 0;
-  let lastPost = performance.now();
-  const postStats = () => {
-    post({
-      type: "stats",
-      worker: index,
-      updates: n,
-      policyLoss: policyLoss / n,
-      valueLoss: valueLoss / n,
-      entropy: entropy / n,
-      gradNorm: gradNorm / n,
-    });
-    n =
-      policyLoss =
-      valueLoss =
-      entropy =
-      gradNorm =
-        0;
-  };
-  while (!stopRequested(control)) {
-    const stats = learner.update(numSteps, optimizer, shared);
-    counters[slot + COUNTER_STEPS] += stats.steps;
-    counters[slot + COUNTER_FRAMES] += stats.steps * frames;
-    counters[slot + COUNTER_UPDATES] += 1;
-    counters[slot + COUNTER_EPISODES] += stats.episodes.length;
-    for (const e of stats.episodes) post({ type: "episode", worker: index, ...e });
-    n++;
-    policyLoss += stats.policyLoss;
-    valueLoss += stats.valueLoss;
-    entropy += stats.entropy;
-    gradNorm += stats.gradNorm;
-    const now = performance.now();
-    if (now - lastPost > 1000) {
-      postStats();
-      lastPost = now;
-    }
-  }
+  const numSteps = rolloutLength(setup);
+  const reporter = new UpdateReporter(
+    index,
+    setup.counters,
+    setup.slot,
+    framesPerStep(config),
+    post,
+  );
+  while (!stopRequested(control)) reporter.record(learner.update(numSteps, optimizer, shared));
   // The last partial second of statistics, so a short run reports its losses too.
-  if (n > 0) postStats();
+  reporter.flush();
   env.close();
+}
+
+/**
+ * An A3G training worker: opens its own WebGPU device, runs `envGroups` learners of
+ * `envsPerWorker` envs each, all in flight at once (while one group waits for its readback the
+ * others step their envs), and destroys the device before the isolate closes itself.
+ */
+async function trainA3G(setup: WorkerSetup): Promise<void> {
+  const { config, index } = setup;
+  const context = await requestGpu();
+  if (context === null) throw new Error("A3G: this worker found no WebGPU adapter");
+  const backend = new GpuBackend(context);
+  try {
+    const shared = new Float32Array(setup.params);
+    const control = new Int32Array(setup.control);
+    const optimizer = attachOptimizer(setup.optimizer!);
+    const numSteps = rolloutLength(setup);
+    const reporter = new UpdateReporter(
+      index,
+      setup.counters,
+      setup.slot,
+      framesPerStep(config),
+      post,
+    );
+    const K = config.envsPerWorker;
+    const learners = Array.from({ length: config.envGroups }, (_, g) => {
+      const seed = config.seed + (index * config.envGroups + g) * K;
+      const envs = Array.from({ length: K }, (_, b) => buildEnv(setup, seed + b));
+      const definition = modelDefinition(
+        config.model,
+        envs[0].observationSpace,
+        envs[0].actionSpace,
+        config.hiddenSize,
+      );
+      const model = new GpuActorCritic(backend, definition, setup.layout);
+      return new A3GLearner(envs, model, config, seed);
+    });
+    await Promise.all(learners.map(async (learner) => {
+      while (!stopRequested(control)) {
+        reporter.record(await learner.update(numSteps, optimizer, shared));
+      }
+    }));
+    reporter.flush();
+    for (const learner of learners) for (const env of learner.envs) env.close();
+  } finally {
+    backend.destroy();
+  }
+}
+
+/** Worker i's rollout length: `--distributed-step-size` list[i mod length], else `--num-steps`. */
+function rolloutLength(setup: WorkerSetup): number {
+  const list = setup.config.distributedStepSize;
+  return list?.[setup.index % list.length] ?? setup.config.numSteps;
 }
 
 /** Plays one real episode greedily (through lost lives), resetting the LSTM at every done. */
@@ -198,11 +216,12 @@ function evaluate(setup: WorkerSetup): void {
   env.close();
 }
 
-self.onmessage = (event: MessageEvent<WorkerSetup>) => {
+self.onmessage = async (event: MessageEvent<WorkerSetup>) => {
   const setup = event.data;
   try {
-    if (setup.role === "train") train(setup);
-    else evaluate(setup);
+    if (setup.role === "eval") evaluate(setup);
+    else if (setup.config.a3g) await trainA3G(setup);
+    else train(setup);
     post({ type: "stopped", worker: setup.index, role: setup.role });
   } catch (error) {
     const e = error as Error;

@@ -79,3 +79,84 @@ export type WorkerMessage =
   }
   | { type: "stopped"; worker: number; role: "train" | "eval" }
   | { type: "error"; worker: number; role: "train" | "eval"; message: string; stack?: string };
+
+/**
+ * A training worker's bookkeeping after each update: counts it in the worker's counter slot, posts
+ * finished episodes at once and the mean losses about once a second (and on `flush`).
+ */
+export class UpdateReporter {
+  #n = 0;
+  #policyLoss = 0;
+  #valueLoss = 0;
+  #entropy = 0;
+  #gradNorm = 0;
+  #lastPost = performance.now();
+  readonly #counters: Float64Array;
+  readonly #slot: number;
+
+  /**
+   * @param worker the worker's index
+   * @param counters the shared counters
+   * @param slot the worker's slot
+   * @param framesPerStep raw frames per agent step
+   * @param post sends a message to the main isolate
+   */
+  constructor(
+    readonly worker: number,
+    counters: SharedArrayBuffer,
+    slot: number,
+    readonly framesPerStep: number,
+    readonly post: (message: WorkerMessage) => void,
+  ) {
+    this.#counters = new Float64Array(counters);
+    this.#slot = slot * COUNTERS_PER_SLOT;
+  }
+
+  /** Records one update. */
+  record(stats: {
+    steps: number;
+    policyLoss: number;
+    valueLoss: number;
+    entropy: number;
+    gradNorm: number;
+    episodes: { reward: number; length: number }[];
+  }): void {
+    const c = this.#counters, slot = this.#slot;
+    c[slot + COUNTER_STEPS] += stats.steps;
+    c[slot + COUNTER_FRAMES] += stats.steps * this.framesPerStep;
+    c[slot + COUNTER_UPDATES] += 1;
+    c[slot + COUNTER_EPISODES] += stats.episodes.length;
+    for (const e of stats.episodes) this.post({ type: "episode", worker: this.worker, ...e });
+    this.#n++;
+    this.#policyLoss += stats.policyLoss;
+    this.#valueLoss += stats.valueLoss;
+    this.#entropy += stats.entropy;
+    this.#gradNorm += stats.gradNorm;
+    const now = performance.now();
+    if (now - this.#lastPost > 1000) {
+      this.flush();
+      this.#lastPost = now;
+    }
+  }
+
+  /** Posts the mean losses since the last post (if any update happened). */
+  flush(): void {
+    const n = this.#n;
+    if (n === 0) return;
+    this.post({
+      type: "stats",
+      worker: this.worker,
+      updates: n,
+      policyLoss: this.#policyLoss / n,
+      valueLoss: this.#valueLoss / n,
+      entropy: this.#entropy / n,
+      gradNorm: this.#gradNorm / n,
+    });
+    this.#n =
+      this.#policyLoss =
+      this.#valueLoss =
+      this.#entropy =
+      this.#gradNorm =
+        0;
+  }
+}

@@ -56,7 +56,9 @@ function optionalNorm(value: string): number {
 /** The `train` command's flags (a `Command` configured but not yet parsed). */
 export function trainCommand(): Command<[string], Record<string, unknown>> {
   return new Command("train")
-    .description("Train an agent with A3C (Hogwild workers sharing parameters).")
+    .description(
+      "Train an agent with A3C (Hogwild workers sharing parameters), or A3G with --a3g.",
+    )
     .argument("<preset|env-id>", `a preset (${Object.keys(PRESETS).join(", ")}) or an env id`)
     .option("-w, --workers <n>", "training workers (default: the machine's cores)", integer(1))
     .option("-l, --lr <x>", "learning rate", number("positive"))
@@ -95,6 +97,13 @@ export function trainCommand(): Command<[string], Record<string, unknown>> {
       number("nonnegative"),
     )
     .option("--no-eval", "run no evaluation worker")
+    .option("--a3g", "A3G: training workers compute on a WebGPU device (Atari conv models)")
+    .option(
+      "--envs-per-worker <k>",
+      "A3G: environments stepped together with one batched forward",
+      integer(1),
+    )
+    .option("--env-groups <g>", "A3G: env groups per worker kept in flight", integer(1))
     .exitOverride()
     .configureOutput({ writeErr: () => {} }) as unknown as Command<
       [string],
@@ -142,6 +151,9 @@ export function parseTrainArgs(args: string[]): TrainConfig {
     targetReward: o.targetReward as number | undefined,
     evalWait: o.evalWait as number | undefined,
     evaluate: o.eval as boolean | undefined,
+    a3g: o.a3g as boolean | undefined,
+    envsPerWorker: o.envsPerWorker as number | undefined,
+    envGroups: o.envGroups as number | undefined,
   };
   // commander's `--no-x` gives x = true by default; only an explicit flag may override a preset.
   if (!args.includes("--no-shared-optimizer") && !args.includes("--shared-optimizer")) {

@@ -32,6 +32,16 @@ Deno.test("train CLI: presets and flags named as in the seeds", () => {
   assert.equal(c.lr, PRESETS.cartpole.lr, "unset flags keep the preset's value");
 });
 
+Deno.test("train CLI: --a3g with its env groups", () => {
+  const c = parseTrainArgs(["pong", "--a3g", "--envs-per-worker", "16", "--env-groups", "3"]);
+  assert.equal(c.a3g, true);
+  assert.equal(c.envsPerWorker, 16);
+  assert.equal(c.envGroups, 3);
+  const plain = parseTrainArgs(["pong"]);
+  assert.equal(plain.a3g, false);
+  assert.equal(plain.envsPerWorker, 1);
+});
+
 Deno.test("train CLI: an env id without a preset takes the defaults", () => {
   const c = parseTrainArgs(["Acrobot-v1", "--model", "mlp"]);
   assert.equal(c.env, "Acrobot-v1");
@@ -52,6 +62,15 @@ Deno.test("train CLI: each bad value names the flag and what it accepts", () => 
     [["pong", "--model", "huge"], /--model.*Allowed choices are small, large/],
     [["pong", "--distributed-step-size", "16", "x"], /--distributed-step-size.*'x' is invalid/],
     [["pong", "--bogus"], /unknown option '--bogus'/],
+    [["pong", "--a3g", "--envs-per-worker", "0"], /--envs-per-worker <k>.*expected an integer ≥ 1/],
+    [
+      ["pong", "--a3g", "--envs-per-worker", "2000"],
+      /envs-per-worker: got 2000, expected an integer 1\.\.1024/,
+    ],
+    [
+      ["bipedal", "--a3g"],
+      /model: got "mlp-lstm", expected one of small, large, small-ff, large-ff with --a3g/,
+    ],
     [[], /missing required argument/],
   ];
   for (const [args, pattern] of cases) {

@@ -53,7 +53,8 @@ let warnedNoAdapter = false;
  * ```
  */
 export async function requestGpu(): Promise<GpuContext | null> {
-  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  // `navigator` is a Navigator in the main isolate and a WorkerNavigator in workers; both have gpu.
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   const adapter = gpu ? await gpu.requestAdapter({ powerPreference: "high-performance" }) : null;
   if (adapter === null) {
     if (!warnedNoAdapter) {
@@ -68,10 +69,10 @@ export async function requestGpu(): Promise<GpuContext | null> {
     if (typeof value === "number") requiredLimits[name] = value;
   }
   const device = await adapter.requestDevice({ requiredLimits });
-  device.addEventListener("uncapturederror", (event) => {
+  device.addEventListener("uncapturederror", (event: Event) => {
     console.error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
   });
-  device.lost.then((info) => {
+  device.lost.then((info: GPUDeviceLostInfo) => {
     if (info.reason !== "destroyed") console.error(`WebGPU device lost: ${info.message}`);
   });
   return { device, adapterInfo: adapter.info, limits: device.limits };
@@ -303,15 +304,29 @@ export class GpuBackend {
     this.#pass.dispatchWorkgroups(x, y, z);
   }
 
-  /** Copies `length` floats from `src` to `dst` (recorded in order with the dispatches). */
-  copy(src: GpuArray, dst: GpuArray, length = src.length): void {
+  /**
+   * Copies `length` floats from `src` (from element `srcOffset`) to `dst` (from element
+   * `dstOffset`), recorded in order with the dispatches. Slices rows in and out of batched arrays.
+   */
+  copy(src: GpuArray, dst: GpuArray, length = src.length, srcOffset = 0, dstOffset = 0): void {
     this.#checkAlive("copy");
-    if (length > src.length || length > dst.length) {
-      throw new Error(`GpuBackend.copy: ${length} floats from ${src.length} to ${dst.length}`);
+    if (srcOffset + length > src.length || dstOffset + length > dst.length) {
+      throw new Error(
+        `GpuBackend.copy: ${length} floats from offset ${srcOffset} of ${src.length} to offset ` +
+          `${dstOffset} of ${dst.length}`,
+      );
     }
     this.#endPass();
     this.#encoder ??= this.device.createCommandEncoder();
-    if (length > 0) this.#encoder.copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, length * 4);
+    if (length > 0) {
+      this.#encoder.copyBufferToBuffer(
+        src.buffer,
+        srcOffset * 4,
+        dst.buffer,
+        dstOffset * 4,
+        length * 4,
+      );
+    }
   }
 
   /** Submits the recorded dispatches. */

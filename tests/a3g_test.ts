@@ -1,0 +1,255 @@
+/**
+ * A3G against A3C: the GPU program's forward, loss gradient, backward and optimizer step against
+ * the CPU model and autograd on the same weights, observations, actions and rewards; then the A3G
+ * learner and trainer end to end. Runs on whatever WebGPU adapter is present (llvmpipe in CI).
+ *
+ * Tolerances: outputs within 1e-4 and gradients within 2e-3, each relative to the largest
+ * magnitude of the CPU tensor (floor 1). The GPU sums in other orders over thousands of terms
+ * (conv weight gradients reduce over every row and pixel), so float32 rounding differs; a wrong
+ * index, gate or mask gives errors of order 1.
+ */
+import assert from "node:assert/strict";
+import { GpuBackend, requestGpu } from "../autograd/backends/webgpu/mod.ts";
+import { Parameters } from "../autograd/parameters.ts";
+import { Rng } from "../autograd/random.ts";
+import { Tensor } from "../autograd/tensor.ts";
+import { add, mul, mulScalar, neg, sub, sum } from "../autograd/ops/mod.ts";
+import { A3GLearner, a3gLossGradient, type A3GRollout } from "../algorithms/a3g.ts";
+import { resolveConfig } from "../algorithms/config.ts";
+import { Adam } from "../algorithms/optimizers.ts";
+import { gae, nStepReturns } from "../algorithms/returns.ts";
+import { train } from "../algorithms/trainer.ts";
+import { makeTrainingEnv } from "../algorithms/training_env.ts";
+import { ActorCritic } from "../models/actor_critic.ts";
+import { largeAtari, smallAtari } from "../models/families.ts";
+import { GpuActorCritic } from "../models/gpu_actor_critic.ts";
+import { categoricalLogProbEntropy } from "../models/heads.ts";
+import { modelDefinition } from "../models/mod.ts";
+
+const context = await requestGpu();
+const backend = context ? new GpuBackend(context) : null;
+globalThis.addEventListener("unload", () => backend?.destroy());
+
+function gpuTest(name: string, fn: (gpu: GpuBackend) => Promise<void>): void {
+  Deno.test({
+    name: `a3g: ${name}`,
+    fn: () => {
+      if (backend === null) throw new Error("a3g tests need a WebGPU adapter (see webgpu_test.ts)");
+      return fn(backend);
+    },
+  });
+}
+
+function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  what: string,
+) {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  let scale = 1;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  let worst = 0, at = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]);
+    if (!(err <= worst)) [worst, at] = [err, i];
+  }
+  assert.ok(
+    worst <= rtol * scale,
+    `${what}: element ${at} is ${actual[at]}, expected ${expected[at]} ` +
+      `(error ${worst.toExponential(2)} > ${(rtol * scale).toExponential(2)})`,
+  );
+}
+
+const hp = {
+  gamma: 0.99,
+  tau: 0.95,
+  entropyCoef: 0.01,
+  valueCoef: 0.5,
+  maxGradNorm: null,
+  clipRewards: true,
+  shapeRewards: false,
+};
+
+/**
+ * The A3C loss of a K-env rollout on the CPU with autograd: log-probs and entropies of the taken
+ * actions, value targets and GAE advantages per env (cut at episode ends), summed.
+ */
+function cpuLoss(
+  model: ActorCritic,
+  obs: Float32Array,
+  rollout: A3GRollout,
+  state0: { h: Tensor; c: Tensor } | null,
+  resets: Float32Array,
+) {
+  const { steps: T, batch: K } = rollout;
+  const x = new Tensor(obs, [T * K, ...model.definition.observationShape]);
+  const { outputs } = model.sequence(x, T, state0, resets);
+  const values = outputs.value;
+  const { logProb, entropy } = categoricalLogProbEntropy(outputs.logits!, rollout.actions);
+  const adv = new Float32Array(T * K), targets = new Float32Array(T * K);
+  for (let b = 0; b < K; b++) {
+    const pick = <A extends ArrayLike<number>>(a: A) =>
+      Array.from({ length: T }, (_, t) => a[t * K + b]);
+    const r = pick(rollout.rewards), v = pick(values.data), d = pick(rollout.dones);
+    const R = nStepReturns(r, v, rollout.bootstrap[b], hp.gamma, d).returns;
+    const A = gae(r, v, rollout.bootstrap[b], hp.gamma, hp.tau, d).advantages;
+    for (let t = 0; t < T; t++) [adv[t * K + b], targets[t * K + b]] = [A[t], R[t]];
+  }
+  const policy = sub(
+    neg(sum(mul(logProb, new Tensor(adv, [T * K])))),
+    mulScalar(sum(entropy), hp.entropyCoef),
+  );
+  const error = sub(new Tensor(targets, [T * K]), values);
+  const loss = add(policy, mulScalar(mulScalar(sum(mul(error, error)), 0.5), hp.valueCoef));
+  return { outputs, loss };
+}
+
+for (const family of ["small", "large"] as const) {
+  gpuTest(
+    `${family}: one update equals the CPU A3C update (K = 2, an episode end, a reset)`,
+    async (gpu) => {
+      const [T, K, A, H] = [4, 2, 6, 32];
+      const size = family === "small" ? 42 : 80;
+      const options = {
+        observationShape: [1, size, size],
+        policy: { kind: "categorical" as const, actions: A },
+        hiddenSize: H,
+      };
+      const definition = family === "small" ? smallAtari(options) : largeAtari(options);
+      const cpu = new ActorCritic(definition);
+      cpu.parameters.initialize(new Rng(3));
+      const rng = new Rng(11);
+      const obsSize = size * size;
+      const obs = Float32Array.from({ length: T * K * obsSize }, () => rng.uniform(0, 1));
+      const h0 = Float32Array.from({ length: K * H }, () => rng.uniform(-0.5, 0.5));
+      const c0 = Float32Array.from({ length: K * H }, () => rng.uniform(-0.5, 0.5));
+      // Env 1's episode ends at step 1: its state is zeroed before step 2.
+      const dones = new Uint8Array(T * K);
+      dones[1 * K + 1] = 1;
+      const resets = new Float32Array(T * K).fill(1);
+      resets[2 * K + 1] = 0;
+      const rollout: A3GRollout = {
+        steps: T,
+        batch: K,
+        logits: new Float32Array(0),
+        values: new Float32Array(0),
+        actions: Int32Array.from({ length: T * K }, () => rng.int(A)),
+        rewards: Float32Array.from({ length: T * K }, () => [-1, 0, 1][rng.int(3)]),
+        dones,
+        bootstrap: Float32Array.of(0.3, -0.2),
+      };
+
+      // GPU: forward with the tape, loss gradient from its outputs, backward.
+      const model = new GpuActorCritic(gpu, definition, cpu.parameters.layout());
+      model.load(cpu.parameters.data);
+      const gObs = gpu.upload(obs);
+      const state0 = { h: gpu.upload(h0), c: gpu.upload(c0) };
+      const masks = Array.from(
+        { length: T },
+        (_, t) =>
+          resets.subarray(t * K, (t + 1) * K).every((m) => m === 1)
+            ? null
+            : gpu.upload(resets.slice(t * K, (t + 1) * K)),
+      );
+      const forward = model.forward(gObs, T, K, state0, masks, true);
+      const [logits, values] = await gpu.readMany([forward.logits, forward.value]);
+      const grad = a3gLossGradient({ ...rollout, logits, values }, A, hp);
+      model.backward(forward.tape!, gpu.upload(grad.dLogits), gpu.upload(grad.dValues));
+      const gpuGrad = await model.readGradients();
+
+      // CPU: the same rollout through ActorCritic.sequence and autograd.
+      const cpuState = { h: new Tensor(h0, [K, H]), c: new Tensor(c0, [K, H]) };
+      const { outputs, loss } = cpuLoss(cpu, obs, rollout, cpuState, resets);
+      assertClose(logits, outputs.logits!.data, 1e-4, `${family} logits`);
+      assertClose(values, outputs.value.data, 1e-4, `${family} values`);
+      cpu.parameters.zeroGrad();
+      loss.backward();
+      assert.ok(
+        Math.abs(grad.policyLoss + 0.5 * grad.valueLoss - loss.item()) <
+          1e-3 * Math.max(1, Math.abs(loss.item())),
+      );
+      for (const slot of cpu.parameters.layout().slots) {
+        const range = [slot.offset, slot.offset + slot.size] as const;
+        assertClose(
+          gpuGrad.subarray(...range),
+          cpu.parameters.grad.subarray(...range),
+          2e-3,
+          `${family} ∂${slot.name}`,
+        );
+      }
+
+      // The parameter change of one shared-Adam step from each gradient.
+      const step = (g: Float32Array) => {
+        const params = Float32Array.from(cpu.parameters.data);
+        const adam = new Adam(cpu.parameters.layout().slots, { lr: 1e-4, eps: 1e-3 }, {
+          shared: false,
+          size: cpu.parameters.layout().size,
+        });
+        adam.step(params, g);
+        return params.map((p, i) => p - cpu.parameters.data[i]);
+      };
+      assertClose(
+        step(gpuGrad),
+        step(cpu.parameters.grad),
+        2e-3,
+        `${family} Adam parameter change`,
+      );
+      model.release(forward.tape!);
+      model.destroy();
+    },
+  );
+}
+
+gpuTest("learner: K = 3 Pong envs, counted steps, finite changed parameters", async (gpu) => {
+  const config = resolveConfig("pong", { hiddenSize: 32 });
+  const envs = [0, 1, 2].map((b) => makeTrainingEnv(config, 5 + b));
+  const definition = modelDefinition("small", envs[0].observationSpace, envs[0].actionSpace, 32);
+  const params = new Parameters(definition.specs);
+  params.initialize(new Rng(1));
+  const shared = Float32Array.from(params.data);
+  const model = new GpuActorCritic(gpu, definition, params.layout());
+  const learner = new A3GLearner(envs, model, config, 5);
+  const adam = new Adam(params.layout().slots, { lr: 1e-3, eps: 1e-3 }, {
+    shared: false,
+    size: params.layout().size,
+  });
+  for (let i = 0; i < 2; i++) {
+    const stats = await learner.update(5, adam, shared);
+    assert.equal(stats.steps, 15);
+    assert.ok(Number.isFinite(stats.policyLoss) && Number.isFinite(stats.valueLoss));
+    assert.ok(stats.entropy > 0 && stats.entropy <= Math.log(6) + 1e-6);
+    assert.ok(stats.gradNorm > 0 && Number.isFinite(stats.gradNorm));
+  }
+  assert.ok(shared.every(Number.isFinite));
+  assert.ok(shared.some((p, i) => p !== params.data[i]), "the update changed the parameters");
+  learner.dispose();
+  model.destroy();
+  for (const env of envs) env.close();
+});
+
+gpuTest("trainer: --a3g runs its workers on the GPU and counts every update", async () => {
+  const runDir = await Deno.makeTempDir();
+  try {
+    const config = resolveConfig("pong", {
+      a3g: true,
+      workers: 1,
+      envsPerWorker: 2,
+      envGroups: 2,
+      numSteps: 5,
+      hiddenSize: 32,
+      maxFrames: 400,
+      evaluate: false,
+      runDir,
+    });
+    const result = await train(config, { print: false });
+    assert.equal(result.reason, "max-frames", result.error);
+    assert.ok(result.frames >= 400);
+    // every update is 5 steps × 2 envs × 4 frames
+    assert.equal(result.frames, result.updates * 5 * 2 * 4);
+    const saved = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`));
+    assert.equal(saved.a3g, true);
+  } finally {
+    await Deno.remove(runDir, { recursive: true });
+  }
+});
