@@ -49,6 +49,14 @@ interface ConvLayer {
   outSize: number;
 }
 
+/** One conv layer's saved arrays: its input, conv output (pooled layers), pooled output, output. */
+interface ConvSaved {
+  input: GpuArray;
+  conv: GpuArray | null;
+  pooled: GpuArray | null;
+  output: GpuArray;
+}
+
 /** The LSTM state of `batch` environments on the GPU (`[batch, hidden]` each). */
 export interface GpuLstmState {
   h: GpuArray;
@@ -71,8 +79,8 @@ export interface GpuForward {
 export interface GpuTape {
   steps: number;
   batch: number;
-  /** Per conv layer: its input, its conv output (pooled layers) and pooled output, its output. */
-  conv: { input: GpuArray; conv: GpuArray | null; pooled: GpuArray | null; output: GpuArray }[];
+  /** Per chunk of rows (`start`, `count`), per conv layer: what its backward needs. */
+  conv: { start: number; count: number; layers: ConvSaved[] }[];
   /** The encoder's output `[rows, features]`. */
   features: GpuArray;
   /** Feed-forward models: the fc pre-activation `[rows, hidden]`. */
@@ -101,6 +109,8 @@ export class GpuActorCritic {
   readonly recurrent: boolean;
   readonly #layers: ConvLayer[];
   readonly #features: number;
+  /** Rows the conv stack takes per dispatch (the adapter's storage-buffer limit). */
+  readonly #chunkRows: number;
   readonly #slots = new Map<string, ParameterSlot>();
   readonly #weights = new Map<string, GpuArray>();
   readonly #grads = new Map<string, GpuArray>();
@@ -108,12 +118,14 @@ export class GpuActorCritic {
 
   /**
    * Allocates the weights and gradients of `definition` (a family in `GPU_MODEL_NAMES`) laid out as
-   * `layout`; call `load` before the first forward.
+   * `layout`; call `load` before the first forward. The conv stack runs on at most as many rows at
+   * once as fit the adapter's storage-buffer limit, or `options.chunkRows`.
    */
   constructor(
     readonly backend: GpuBackend,
     readonly definition: ModelDefinition,
     readonly layout: ParameterLayout,
+    options: { chunkRows?: number } = {},
   ) {
     const name = definition.name;
     if (!(GPU_MODEL_NAMES as readonly string[]).includes(name)) {
@@ -159,6 +171,14 @@ export class GpuActorCritic {
       return { name: layer, shape, pool, activation: large ? "relu" : "elu", outSize: c * h * w };
     });
     this.#features = c * h * w;
+    // The largest per-row array of the conv stack decides how many rows one dispatch may take.
+    let perRow = this.observationSize;
+    for (const l of this.#layers) {
+      const { outH, outW } = conv2dOutputSize(l.shape);
+      perRow = Math.max(perRow, l.shape.outChannels * outH * outW);
+    }
+    const fit = Math.floor(backend.limits.maxStorageBufferBindingSize / (4 * perRow));
+    this.#chunkRows = Math.max(1, Math.min(fit, options.chunkRows ?? Infinity));
     const body = this.recurrent ? this.#slot("lstm.weight_hh") : this.#slot("fc.weight");
     this.hiddenSize = body.shape[1];
     for (const slot of layout.slots) {
@@ -256,21 +276,36 @@ export class GpuActorCritic {
       return a;
     };
 
-    // ---- conv stack, all rows at once ----
+    // ---- conv stack: all rows at once, or in chunks that fit the adapter's buffer limit ----
     const conv: GpuTape["conv"] = [];
-    let x = obs;
-    for (const layer of this.#layers) {
-      const shape = { ...layer.shape, batch: rows };
-      const y = keep(
-        gpuConv2d(gpu, x, this.#w(`${layer.name}.weight`), this.#w(`${layer.name}.bias`), shape),
-      );
-      let pooled: GpuArray | null = null;
-      if (layer.pool !== null) pooled = keep(gpuMaxPool2d(gpu, y, { ...layer.pool, batch: rows }));
-      const output = keep(gpuActivation(gpu, layer.activation, pooled ?? y));
-      conv.push({ input: x, conv: layer.pool ? y : null, pooled, output });
-      x = output;
+    const chunk = this.#chunkRows;
+    const F = this.#features;
+    const features = rows <= chunk ? null : keep(gpu.allocate(rows * F));
+    for (let start = 0; start < rows; start += chunk) {
+      const count = Math.min(chunk, rows - start);
+      let x = obs;
+      if (features !== null) {
+        x = keep(gpu.allocate(count * this.observationSize));
+        gpu.copy(obs, x, count * this.observationSize, start * this.observationSize, 0);
+      }
+      const layers: ConvSaved[] = [];
+      for (const layer of this.#layers) {
+        const shape = { ...layer.shape, batch: count };
+        const y = keep(
+          gpuConv2d(gpu, x, this.#w(`${layer.name}.weight`), this.#w(`${layer.name}.bias`), shape),
+        );
+        let pooled: GpuArray | null = null;
+        if (layer.pool !== null) {
+          pooled = keep(gpuMaxPool2d(gpu, y, { ...layer.pool, batch: count }));
+        }
+        const output = keep(gpuActivation(gpu, layer.activation, pooled ?? y));
+        layers.push({ input: x, conv: layer.pool ? y : null, pooled, output });
+        x = output;
+      }
+      if (features !== null) gpu.copy(x, features, count * F, 0, start * F);
+      conv.push({ start, count, layers });
     }
-    const features = x;
+    const featuresAll = features ?? conv[0].layers[this.#layers.length - 1].output;
 
     // ---- body: fc + ReLU, or the LSTM ----
     const H = this.hiddenSize;
@@ -280,13 +315,13 @@ export class GpuActorCritic {
     const lstm: GpuTape["lstm"] = [];
     let hPrevAll: GpuArray | null = null;
     if (!this.recurrent) {
-      fcPre = keep(this.#linear("fc", features, rows));
+      fcPre = keep(this.#linear("fc", featuresAll, rows));
       hidden = keep(gpuActivation(gpu, "relu", fcPre));
     } else {
       // The input half of every step's gates in one GEMM: x·W_ihᵀ + b_ih.
       const projNoBias = gpuMatmul(
         gpu,
-        features,
+        featuresAll,
         this.#w("lstm.weight_ih"),
         rows,
         4 * H,
@@ -351,7 +386,7 @@ export class GpuActorCritic {
         steps,
         batch,
         conv,
-        features,
+        features: featuresAll,
         fcPre,
         lstm,
         hPrevAll,
@@ -432,29 +467,37 @@ export class GpuActorCritic {
       dFeatures = tmp(gpuMatmul(gpu, dProj, this.#w("lstm.weight_ih"), rows, F, 4 * H));
     }
 
-    // ---- conv stack, last layer first ----
-    let dOut = dFeatures;
-    for (let i = this.#layers.length - 1; i >= 0; i--) {
-      const layer = this.#layers[i];
-      const saved = tape.conv[i];
-      const dAct = tmp(gpuActivationBackward(
-        gpu,
-        layer.activation,
-        dOut,
-        layer.activation === "elu" ? saved.output : (saved.pooled ?? saved.conv!),
-      ));
-      const dConv = layer.pool === null
-        ? dAct
-        : tmp(gpuMaxPool2dBackward(gpu, dAct, saved.conv!, { ...layer.pool, batch: rows }));
-      const dx = gpuConv2dBackward(gpu, dConv, saved.input, this.#w(`${layer.name}.weight`), {
-        ...layer.shape,
-        batch: rows,
-      }, {
-        dWeight: this.#g(`${layer.name}.weight`),
-        dBias: this.#g(`${layer.name}.bias`),
-        dx: i > 0,
-      });
-      if (dx !== null) dOut = tmp(dx);
+    // ---- conv stack, last layer first, chunk by chunk (weight gradients add up) ----
+    const chunked = tape.conv.length > 1;
+    for (const [c, { start, count, layers }] of tape.conv.entries()) {
+      let dOut = dFeatures;
+      if (chunked) {
+        dOut = tmp(gpu.allocate(count * F));
+        gpu.copy(dFeatures, dOut, count * F, start * F, 0);
+      }
+      for (let i = this.#layers.length - 1; i >= 0; i--) {
+        const layer = this.#layers[i];
+        const saved = layers[i];
+        const dAct = tmp(gpuActivationBackward(
+          gpu,
+          layer.activation,
+          dOut,
+          layer.activation === "elu" ? saved.output : (saved.pooled ?? saved.conv!),
+        ));
+        const dConv = layer.pool === null
+          ? dAct
+          : tmp(gpuMaxPool2dBackward(gpu, dAct, saved.conv!, { ...layer.pool, batch: count }));
+        const dx = gpuConv2dBackward(gpu, dConv, saved.input, this.#w(`${layer.name}.weight`), {
+          ...layer.shape,
+          batch: count,
+        }, {
+          dWeight: this.#g(`${layer.name}.weight`),
+          dBias: this.#g(`${layer.name}.bias`),
+          accumulate: c > 0,
+          dx: i > 0,
+        });
+        if (dx !== null) dOut = tmp(dx);
+      }
     }
     for (const a of temp) gpu.free(a);
   }

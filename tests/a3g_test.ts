@@ -105,9 +105,17 @@ function cpuLoss(
   return { outputs, loss };
 }
 
-for (const family of ["small", "large"] as const) {
+const CASES: ["small" | "large", number | undefined][] = [["small", undefined], [
+  "large",
+  undefined,
+], [
+  "small",
+  3,
+]];
+for (const [family, chunkRows] of CASES) {
+  const chunks = chunkRows === undefined ? "" : `, the conv stack in chunks of ${chunkRows} rows`;
   gpuTest(
-    `${family}: one update equals the CPU A3C update (K = 2, an episode end, a reset)`,
+    `${family}: one update equals the CPU A3C update (K = 2, an episode end, a reset${chunks})`,
     async (gpu) => {
       const [T, K, A, H] = [4, 2, 6, 32];
       const size = family === "small" ? 42 : 80;
@@ -141,7 +149,7 @@ for (const family of ["small", "large"] as const) {
       };
 
       // GPU: forward with the tape, loss gradient from its outputs, backward.
-      const model = new GpuActorCritic(gpu, definition, cpu.parameters.layout());
+      const model = new GpuActorCritic(gpu, definition, cpu.parameters.layout(), { chunkRows });
       model.load(cpu.parameters.data);
       const gObs = gpu.upload(obs);
       const state0 = { h: gpu.upload(h0), c: gpu.upload(c0) };
