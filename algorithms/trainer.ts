@@ -155,7 +155,11 @@ export async function train(
       params: params.data,
       layout: layout.slots,
       optimizer: config.sharedOptimizer ? optimizer : undefined,
+      optimizerOptional: true,
     });
+    if (restored.optimizer === undefined && config.sharedOptimizer) {
+      log(`${config.load}: no optimizer state (an exported model); the optimizer starts fresh`);
+    }
     const c = restored.counters ?? {};
     counters[COUNTER_STEPS] = c.steps ?? 0;
     counters[COUNTER_FRAMES] = c.frames ?? 0;

@@ -284,6 +284,11 @@ export interface CheckpointTarget {
   layout: readonly ParameterLayoutEntry[];
   /** An optimizer to restore; the checkpoint must then hold a compatible optimizer state. */
   optimizer?: Optimizer;
+  /**
+   * Accept a checkpoint without optimizer state (a model exported with `--model`): the optimizer
+   * is then left as it is. A state that is present must still fit.
+   */
+  optimizerOptional?: boolean;
 }
 
 /**
@@ -303,7 +308,7 @@ export async function loadCheckpoint(
       `the model's layout needs ${loaded.params.length} parameters, its vector has ${target.params.length}`,
     );
   }
-  if (target.optimizer) {
+  if (target.optimizer && (loaded.optimizer || !target.optimizerOptional)) {
     if (!loaded.optimizer) throw new CheckpointError(paths.json, "has no optimizer state");
     try {
       // checks everything before writing, so a refusal leaves the optimizer as it was

@@ -1,12 +1,15 @@
 /**
- * `deno task export <checkpoint> [--safetensors <out>] [--onnx <out>]`:
+ * `deno task export <checkpoint> [--safetensors <out>] [--onnx <out>] [--model <out>]`:
  *
  * - `--safetensors`: a checkpoint's model weights alone (no optimizer state or counters) as a
  *   safetensors file whose tensor names and shapes are PyTorch's `state_dict` keys, with the env
  *   and model family in its metadata;
  * - `--onnx`: the model as a standalone ONNX graph (opset 17, one step: `obs` [, `h`, `c`] →
  *   `value`, `logits` or `mean`/`variance` [, `h_out`, `c_out`]) that any ONNX runtime can run,
- *   with the run configuration in its metadata (see `io/onnx.ts`).
+ *   with the run configuration in its metadata (see `io/onnx.ts`);
+ * - `--model`: the checkpoint without its optimizer state (weights, configuration, counters and
+ *   observation statistics): a trained model small enough to ship, which `deno task eval`, the
+ *   notebooks and `--load` (with a fresh optimizer) read like any checkpoint.
  *
  * @module
  */
@@ -14,7 +17,7 @@ import { Command } from "npm:@commander-js/extra-typings@14.0.0";
 import type { TrainConfig } from "../algorithms/config.ts";
 import { ConfigError } from "../algorithms/config.ts";
 import { EnvError } from "../envs/core.ts";
-import { CheckpointError, readCheckpoint } from "../io/checkpoint.ts";
+import { CheckpointError, readCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { exportOnnx, OnnxError } from "../io/onnx.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import { checkpointModel } from "./eval.ts";
@@ -33,6 +36,22 @@ export async function exportWeights(name: string, out: string): Promise<number> 
     hidden_size: String(config.hiddenSize ?? ""),
   });
   return tensors.length;
+}
+
+/**
+ * Writes checkpoint `name` without its optimizer state as checkpoint `out` (`out.json` +
+ * `out.safetensors`); returns the size of the weights file in bytes.
+ */
+export async function exportModel(name: string, out: string): Promise<number> {
+  const saved = await readCheckpoint(name);
+  const paths = await saveCheckpoint(out, {
+    params: saved.params,
+    layout: saved.layout,
+    config: saved.config,
+    counters: saved.counters,
+    normalisation: saved.normalisation,
+  });
+  return (await Deno.stat(paths.weights)).size;
 }
 
 /**
@@ -71,19 +90,27 @@ if (import.meta.main) {
     .argument("<checkpoint>", "checkpoint (path without extension)")
     .option("--safetensors <out>", "weights-only safetensors file to write")
     .option("--onnx <out>", "ONNX model file to write")
+    .option("--model <out>", "checkpoint without optimizer state to write (path without extension)")
     .exitOverride()
     .configureOutput({ writeErr: () => {} });
   try {
     cmd.parse(Deno.args, { from: "user" });
     const o = cmd.opts();
-    if (o.safetensors === undefined && o.onnx === undefined) {
-      throw Object.assign(new Error("give --safetensors <out>, --onnx <out> or both"), {
-        code: "commander.usage",
-      });
+    if (o.safetensors === undefined && o.onnx === undefined && o.model === undefined) {
+      throw Object.assign(
+        new Error("give --safetensors <out>, --onnx <out> and/or --model <out>"),
+        {
+          code: "commander.usage",
+        },
+      );
     }
     if (o.safetensors !== undefined) {
       const n = await exportWeights(cmd.args[0], o.safetensors);
       console.log(`wrote ${n} tensors to ${o.safetensors}`);
+    }
+    if (o.model !== undefined) {
+      const bytes = await exportModel(cmd.args[0], o.model);
+      console.log(`wrote ${o.model}.json and ${o.model}.safetensors (${bytes} bytes of weights)`);
     }
     if (o.onnx !== undefined) {
       const bytes = await exportOnnxModel(cmd.args[0], o.onnx);

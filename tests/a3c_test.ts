@@ -8,7 +8,7 @@ import { readCheckpoint } from "../io/checkpoint.ts";
 import { categoricalLogProbEntropy } from "../models/heads.ts";
 import { checkpointModel, evaluateCheckpoint, recordCheckpointGif } from "../scripts/eval.ts";
 import { observationStatistics } from "../algorithms/training_env.ts";
-import { exportWeights } from "../scripts/export.ts";
+import { exportModel, exportWeights } from "../scripts/export.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { readEvents } from "../logging/tensorboard.ts";
 
@@ -126,6 +126,34 @@ Deno.test("resume: --load continues parameters, optimizer state and counters", a
   const resumed = await readCheckpoint(`${dir}/latest`);
   assert.equal(resumed.optimizer!.steps[0], second.updates, "optimizer steps continue");
   assert.notDeepEqual(resumed.params, saved.params, "training went on from the loaded weights");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("export --model: a checkpoint without optimizer state that eval and --load read", async () => {
+  const dir = await Deno.makeTempDir();
+  const base = { workers: 1, evaluate: false, runDir: `${dir}/run` };
+  await train(resolveConfig("cartpole", { ...base, maxFrames: 3_000 }), quiet);
+  const full = await readCheckpoint(`${dir}/run/latest`);
+  const bytes = await exportModel(`${dir}/run/latest`, `${dir}/model`);
+  const shipped = await readCheckpoint(`${dir}/model`);
+  assert.equal(shipped.optimizer, undefined);
+  assert.deepEqual(shipped.params, full.params);
+  assert.deepEqual(shipped.counters, full.counters);
+  assert.ok(bytes < (await Deno.stat(full.paths.weights)).size / 2, "no Adam moments");
+  const evaluation = await evaluateCheckpoint("cartpole", `${dir}/model`, 2, 1);
+  assert.equal(evaluation.rewards.length, 2);
+  // Fine-tuning from a shipped model starts a fresh optimizer.
+  const tuned = await train(
+    resolveConfig("cartpole", {
+      ...base,
+      runDir: `${dir}/tuned`,
+      maxFrames: full.counters!.frames + 2_000,
+      load: `${dir}/model`,
+    }),
+    quiet,
+  );
+  const after = await readCheckpoint(`${dir}/tuned/latest`);
+  assert.equal(after.optimizer!.steps[0], tuned.updates - full.counters!.updates);
   await Deno.remove(dir, { recursive: true });
 });
 
