@@ -60,21 +60,11 @@ function buildModel(setup: WorkerSetup, env: Env): ActorCritic {
 
 function train(setup: WorkerSetup): void {
   const { config, index } = setup;
-  const shared = new Float32Array(setup.params);
-  const control = new Int32Array(setup.control);
+  const { shared, control, optimizer, numSteps, reporter } = attach(setup);
   const seed = config.seed + index;
   const env = buildEnv(setup, seed);
   const model = buildModel(setup, env);
-  const optimizer = attachOptimizer(setup.optimizer!);
   const learner = new Learner(env, model, config, seed);
-  const numSteps = rolloutLength(setup);
-  const reporter = new UpdateReporter(
-    index,
-    setup.counters,
-    setup.slot,
-    framesPerStep(config),
-    post,
-  );
   while (!stopRequested(control)) reporter.record(learner.update(numSteps, optimizer, shared));
   // The last partial second of statistics, so a short run reports its losses too.
   reporter.flush();
@@ -92,17 +82,7 @@ async function trainA3G(setup: WorkerSetup): Promise<void> {
   if (context === null) throw new Error("A3G: this worker found no WebGPU adapter");
   const backend = new GpuBackend(context);
   try {
-    const shared = new Float32Array(setup.params);
-    const control = new Int32Array(setup.control);
-    const optimizer = attachOptimizer(setup.optimizer!);
-    const numSteps = rolloutLength(setup);
-    const reporter = new UpdateReporter(
-      index,
-      setup.counters,
-      setup.slot,
-      framesPerStep(config),
-      post,
-    );
+    const { shared, control, optimizer, numSteps, reporter } = attach(setup);
     const K = config.envsPerWorker;
     const learners = Array.from({ length: config.envGroups }, (_, g) => {
       const seed = config.seed + (index * config.envGroups + g) * K;
@@ -128,10 +108,21 @@ async function trainA3G(setup: WorkerSetup): Promise<void> {
   }
 }
 
-/** Worker i's rollout length: `--distributed-step-size` list[i mod length], else `--num-steps`. */
-function rolloutLength(setup: WorkerSetup): number {
-  const list = setup.config.distributedStepSize;
-  return list?.[setup.index % list.length] ?? setup.config.numSteps;
+/**
+ * What every training worker attaches to: the shared parameters, control words and optimizer, its
+ * rollout length (`--distributed-step-size` list[i mod length], else `--num-steps`) and the
+ * reporter of its updates.
+ */
+function attach(setup: WorkerSetup) {
+  const { config, index } = setup;
+  const list = config.distributedStepSize;
+  return {
+    shared: new Float32Array(setup.params),
+    control: new Int32Array(setup.control),
+    optimizer: attachOptimizer(setup.optimizer!),
+    numSteps: list?.[index % list.length] ?? config.numSteps,
+    reporter: new UpdateReporter(index, setup.counters, setup.slot, framesPerStep(config), post),
+  };
 }
 
 /** Plays one real episode greedily (through lost lives), resetting the LSTM at every done. */
