@@ -16,6 +16,7 @@ import { Tensor } from "../autograd/tensor.ts";
 import { add, mul, mulScalar, neg, sub, sum } from "../autograd/ops/mod.ts";
 import { A3GLearner, a3gLossGradient, type A3GRollout } from "../algorithms/a3g.ts";
 import { resolveConfig } from "../algorithms/config.ts";
+import { readCheckpoint } from "../io/checkpoint.ts";
 import { Adam } from "../algorithms/optimizers.ts";
 import { gae, nStepReturns } from "../algorithms/returns.ts";
 import { train } from "../algorithms/trainer.ts";
@@ -261,3 +262,42 @@ gpuTest("trainer: --a3g runs its workers on the GPU and counts every update", as
     await Deno.remove(runDir, { recursive: true });
   }
 });
+
+gpuTest(
+  "Ctrl-C: A3G workers finish their update, free their devices and the task exits 0",
+  async () => {
+    if (Deno.build.os === "windows") return; // no SIGINT to send
+    const dir = await Deno.makeTempDir();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../scripts/train.ts", import.meta.url).pathname, "pong"]
+        .concat(["--a3g", "--workers", "2", "--envs-per-worker", "2", "--env-groups", "1"])
+        .concat(["--num-steps", "5", "--hidden-size", "32", "--no-eval", "--run-dir", dir]),
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Wait until both workers have reported updates, then interrupt.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const text = await Deno.readTextFile(`${dir}/metrics.jsonl`).catch(() => "");
+      const workers = new Set(
+        text.trim().split("\n").filter((l) => l.includes('"losses"')).map((l) =>
+          JSON.parse(l).worker
+        ),
+      );
+      if (workers.size === 2) break;
+      assert.ok(Date.now() < deadline, "A3G training did not start within two minutes");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill("SIGINT");
+    const { code, stdout, stderr } = await child.output();
+    const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+    assert.equal(code, 0, output);
+    assert.doesNotMatch(output, /WebGPU error|failed|crashed/, output);
+    const lines = (await Deno.readTextFile(`${dir}/metrics.jsonl`)).trim().split("\n");
+    assert.equal(JSON.parse(lines.at(-1)!).reason, "interrupted");
+    const saved = await readCheckpoint(`${dir}/latest`);
+    assert.ok(saved.counters!.updates >= 2);
+    assert.ok(saved.params.every(Number.isFinite));
+    await Deno.remove(dir, { recursive: true });
+  },
+);
