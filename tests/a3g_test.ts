@@ -3,10 +3,11 @@
  * the CPU model and autograd on the same weights, observations, actions and rewards; then the A3G
  * learner and trainer end to end. Runs on whatever WebGPU adapter is present (llvmpipe in CI).
  *
- * Tolerances: outputs within 1e-4 and gradients within 2e-3, each relative to the largest
- * magnitude of the CPU tensor (floor 1). The GPU sums in other orders over thousands of terms
- * (conv weight gradients reduce over every row and pixel), so float32 rounding differs; a wrong
- * index, gate or mask gives errors of order 1.
+ * Tolerances, each relative to the largest magnitude of the CPU tensor: outputs and every
+ * parameter's gradient within 1e-4 (llvmpipe's worst was 2.7e-6: the GPU sums in other orders over
+ * thousands of terms, so float32 rounding differs), the parameter change of one Adam step within
+ * 1e-3 (worst 1.5e-4: Adam divides by √v, which magnifies the rounding of gradients near zero).
+ * A wrong index, gate or mask gives errors of order 1.
  */
 import assert from "node:assert/strict";
 import { GpuBackend, requestGpu } from "../autograd/backends/webgpu/mod.ts";
@@ -48,7 +49,7 @@ function assertClose(
   what: string,
 ) {
   assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1;
+  let scale = 1e-6;
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
   let worst = 0, at = 0;
   for (let i = 0; i < expected.length; i++) {
@@ -183,7 +184,7 @@ for (const [family, chunkRows] of CASES) {
         assertClose(
           gpuGrad.subarray(...range),
           cpu.parameters.grad.subarray(...range),
-          2e-3,
+          1e-4,
           `${family} ∂${slot.name}`,
         );
       }
@@ -201,7 +202,7 @@ for (const [family, chunkRows] of CASES) {
       assertClose(
         step(gpuGrad),
         step(cpu.parameters.grad),
-        2e-3,
+        1e-3,
         `${family} Adam parameter change`,
       );
       model.release(forward.tape!);
