@@ -1,0 +1,40 @@
+/**
+ * The models shipped in `models/pretrained/`: each is a checkpoint without optimizer state whose
+ * configuration names its env and model, and which `deno task eval` plays. The solved CartPole
+ * model must still solve it.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { readCheckpoint } from "../io/checkpoint.ts";
+import { checkpointModel, evaluateCheckpoint } from "../scripts/eval.ts";
+
+const dir = fileURLToPath(new URL("../models/pretrained/", import.meta.url));
+const names = [...Deno.readDirSync(dir)]
+  .filter((e) => e.name.endsWith(".json"))
+  .map((e) => e.name.replace(/\.json$/, ""))
+  .sort();
+
+Deno.test("pretrained: Pong, BipedalWalker and CartPole ship", () => {
+  for (const name of ["bipedal", "cartpole", "pong"]) assert.ok(names.includes(name), name);
+});
+
+for (const name of names) {
+  Deno.test(`pretrained: ${name} loads into its model and env, without optimizer state`, async () => {
+    const saved = await readCheckpoint(`${dir}${name}`);
+    assert.equal(saved.optimizer, undefined, "a shipped model carries no optimizer state");
+    const config = saved.config as { env: string; model: string };
+    const { env, model } = await checkpointModel(`${dir}${name}`);
+    try {
+      assert.equal(model.name, config.model);
+      assert.ok(model.parameters.data.every(Number.isFinite));
+      assert.ok(saved.counters!.frames > 0, "trained");
+    } finally {
+      env.close();
+    }
+  });
+}
+
+Deno.test("pretrained: the CartPole model still solves CartPole-v1", async () => {
+  const result = await evaluateCheckpoint("cartpole", `${dir}cartpole`, 10, 7);
+  assert.ok(result.mean >= 475, `mean ${result.mean} over 10 greedy episodes`);
+});
