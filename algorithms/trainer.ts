@@ -11,12 +11,12 @@ import { Parameters } from "../autograd/parameters.ts";
 import { Rng } from "../autograd/random.ts";
 import { rewardThreshold } from "../envs/registry.ts";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
-import type { RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
+import { RunningMeanStd, type RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
 import { SummaryWriter } from "../logging/tensorboard.ts";
 import { modelDefinition } from "../models/mod.ts";
 import type { TrainConfig } from "./config.ts";
 import { Adam, type Optimizer, RMSprop } from "./optimizers.ts";
-import { makeTrainingEnv } from "./training_env.ts";
+import { makeTrainingEnv, observationStatistics } from "./training_env.ts";
 import {
   CONTROL_STOP,
   COUNTER_EPISODES,
@@ -135,6 +135,12 @@ export async function train(
     probe.actionSpace,
     config.hiddenSize,
   );
+  // The walkers' observation statistics: one set on shared memory that every worker and the
+  // evaluator update and normalise with, so all of them (and the checkpoints) see the same inputs.
+  const probeStatistics = observationStatistics(probe);
+  const sharedStatistics = probeStatistics === null
+    ? null
+    : RunningMeanStd.createShared(probeStatistics.size);
   probe.close();
   const params = new Parameters(definition.specs, { shared: true });
   params.initialize(new Rng(config.seed));
@@ -146,8 +152,6 @@ export async function train(
   const counters = new Float64Array(new SharedArrayBuffer((workers + 2) * COUNTERS_PER_SLOT * 8));
   const control = new Int32Array(new SharedArrayBuffer(4 * 4));
   let previousSeconds = 0;
-  // The evaluator's observation statistics (walkers), saved with each checkpoint.
-  let normalisation: RunningMeanStdState | null = null;
 
   // ---- resume: everything checked before anything is written ----
   if (config.load !== null) {
@@ -166,7 +170,10 @@ export async function train(
     counters[COUNTER_EPISODES] = c.episodes ?? 0;
     counters[COUNTER_UPDATES] = c.updates ?? 0;
     previousSeconds = c.seconds ?? 0;
-    normalisation = (restored.normalisation as RunningMeanStdState | undefined) ?? null;
+    const saved = restored.normalisation as RunningMeanStdState | undefined;
+    if (sharedStatistics !== null && saved !== undefined) {
+      sharedStatistics.import({ ...saved, frozen: false });
+    }
   }
   const runDir = config.runDir ??
     (config.load !== null ? config.load.replace(/\/[^/]*$/, "") : defaultRunDir(config));
@@ -213,7 +220,7 @@ export async function train(
     config,
     optimizer: withOptimizer ? optimizer.state() : undefined,
     counters: countersNow(),
-    normalisation: normalisation ?? undefined,
+    normalisation: sharedStatistics?.export(),
   });
   // Checkpoint writes are chained so two never interleave.
   let writes: Promise<unknown> = Promise.resolve();
@@ -236,7 +243,7 @@ export async function train(
     counters: counters.buffer as SharedArrayBuffer,
     control: control.buffer as SharedArrayBuffer,
     solvedThreshold,
-    normalisation,
+    normalisation: (sharedStatistics?.storage.buffer as SharedArrayBuffer | undefined) ?? null,
   });
   const url = new URL("./worker.ts", import.meta.url).href;
   const running = new Set<Worker>();
@@ -299,7 +306,6 @@ export async function train(
         break;
       case "eval": {
         evalRewards.push(m.reward);
-        normalisation = m.normalisation ?? normalisation;
         if (evalRewards.length > 100) evalRewards.shift();
         record({
           type: "eval_episode",

@@ -32,8 +32,11 @@ export function observationStatistics(env: Env): RunningMeanStd | null {
   return findWrapper(env, NormalizeObservation)?.rms ?? null;
 }
 
-/** Builds the env of a run for one learner or evaluator. */
-export function makeTrainingEnv(config: TrainConfig, seed: number): Env {
+/**
+ * Builds the env of a run for one learner or evaluator. `rms` gives the walker pipeline the
+ * observation statistics to normalise with (the run's shared ones); new ones otherwise.
+ */
+export function makeTrainingEnv(config: TrainConfig, seed: number, rms?: RunningMeanStd): Env {
   const spec = envSpec(config.env);
   let env: Env;
   if (isAtari(spec.id)) {
@@ -44,7 +47,7 @@ export function makeTrainingEnv(config: TrainConfig, seed: number): Env {
       seed,
     });
   } else if (spec.id.startsWith("BipedalWalker")) {
-    env = walkerPipeline(makeEnv(spec.id), { maxEpisodeSteps: config.maxEpisodeLength });
+    env = walkerPipeline(makeEnv(spec.id), { maxEpisodeSteps: config.maxEpisodeLength, rms });
   } else {
     env = makeEnv(spec.id, { maxEpisodeSteps: config.maxEpisodeLength });
   }

@@ -21,7 +21,8 @@ import { GpuActorCritic } from "../models/gpu_actor_critic.ts";
 import { greedyAction, Learner } from "./a3c.ts";
 import { A3GLearner } from "./a3g.ts";
 import { attachOptimizer } from "./optimizers.ts";
-import { framesPerStep, makeTrainingEnv, observationStatistics } from "./training_env.ts";
+import { framesPerStep, makeTrainingEnv } from "./training_env.ts";
+import { RunningMeanStd } from "../envs/wrappers/running_mean_std.ts";
 import {
   CONTROL_STOP,
   UpdateReporter,
@@ -37,14 +38,12 @@ function stopRequested(control: Int32Array): boolean {
   return Atomics.load(control, CONTROL_STOP) !== 0;
 }
 
-/** The run's env for this worker, its observation statistics resumed from a checkpoint. */
+/** The run's env for this worker, normalising with the run's shared statistics (walkers). */
 function buildEnv(setup: WorkerSetup, seed: number): Env {
-  const env = makeTrainingEnv(setup.config, seed);
-  const rms = observationStatistics(env);
-  if (rms !== null && setup.normalisation !== null) {
-    rms.import({ ...setup.normalisation, frozen: false });
-  }
-  return env;
+  if (setup.normalisation === null) return makeTrainingEnv(setup.config, seed);
+  const storage = new Float64Array(setup.normalisation);
+  const rms = new RunningMeanStd((storage.length - 1) / 2, 1e-4, storage);
+  return makeTrainingEnv(setup.config, seed, rms);
 }
 
 function buildModel(setup: WorkerSetup, env: Env): ActorCritic {
@@ -164,7 +163,6 @@ function evaluate(setup: WorkerSetup): void {
   const shared = new Float32Array(setup.params);
   const control = new Int32Array(setup.control);
   const env = buildEnv(setup, config.seed + 100_000);
-  const rms = observationStatistics(env);
   const model = buildModel(setup, env);
   const threshold = setup.solvedThreshold;
   const recent: number[] = [];
@@ -182,7 +180,6 @@ function evaluate(setup: WorkerSetup): void {
       ...episode,
       mean,
       params: snapshot,
-      normalisation: rms?.export() ?? null,
     });
     if (
       config.stopWhenSolved && threshold !== null && episode.reward >= threshold &&

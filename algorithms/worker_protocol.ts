@@ -5,7 +5,6 @@
  * @module
  */
 import type { ParameterLayout } from "../autograd/parameters.ts";
-import type { RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
 import type { TrainConfig } from "./config.ts";
 import type { OptimizerDescription } from "./optimizers.ts";
 
@@ -42,8 +41,11 @@ export interface WorkerSetup {
   control: SharedArrayBuffer;
   /** Episode return that counts as solved, or null. */
   solvedThreshold: number | null;
-  /** Observation statistics to start from (a resumed walker run), or null. */
-  normalisation: RunningMeanStdState | null;
+  /**
+   * The run's shared observation statistics (walkers): mean, var and count as float64 on shared
+   * memory (see `RunningMeanStd`), or null for envs without them.
+   */
+  normalisation: SharedArrayBuffer | null;
 }
 
 /** Messages from workers. */
@@ -64,8 +66,6 @@ export type WorkerMessage =
     length: number;
     mean: number;
     params: Float32Array;
-    /** The evaluator's observation statistics (walkers), saved with checkpoints. */
-    normalisation: RunningMeanStdState | null;
   }
   | {
     type: "confirm";

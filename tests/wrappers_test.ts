@@ -704,3 +704,20 @@ Deno.test("MaxAndSkip.deferPooling: keeps the given bytes; pooledFrame pools the
   assert.deepEqual([...env.pooledFrame().subarray(6, 18)], expectedMax([2, 3, 4], 24).slice(6, 18));
   assert.throws(() => env.deferPooling(5, 5), RangeError);
 });
+
+Deno.test("RunningMeanStd: statistics on shared storage are one set for every view", () => {
+  const a = RunningMeanStd.createShared(2);
+  assert.ok(a.storage.buffer instanceof SharedArrayBuffer);
+  // Another isolate builds its view from the posted buffer; here, a second view of the same one.
+  const b = new RunningMeanStd(2, 1e-4, new Float64Array(a.storage.buffer));
+  assert.deepEqual([...b.var, b.count], [1, 1, 1e-4]);
+  a.update([2, 4]);
+  b.update([4, 8]);
+  assert.ok(Math.abs(a.count - 2.0001) < 1e-12);
+  assert.deepEqual(Array.from(a.mean), Array.from(b.mean));
+  assert.ok(Math.abs(a.mean[0] - 3) < 1e-3 && Math.abs(a.mean[1] - 6) < 1e-3);
+  assert.throws(
+    () => new RunningMeanStd(2, 1e-4, new Float64Array(4)),
+    /storage holds 4 floats; 2 dimensions need 5/,
+  );
+});

@@ -37,18 +37,57 @@ const MIN_VAR = 1e-4;
 export class RunningMeanStd {
   readonly mean: Float64Array;
   readonly var: Float64Array;
-  count: number;
+  /** mean, var and count, one after another (`storage`). */
+  readonly #store: Float64Array;
   #frozen = false;
   readonly #frozenStd: Float64Array;
 
-  constructor(readonly size: number, epsilon = 1e-4) {
+  /**
+   * New statistics (μ = 0, var = 1, n = `epsilon`), or, with `storage` (2·size + 1 floats: mean,
+   * var, count), statistics that live in that array as they are, e.g. on a `SharedArrayBuffer`
+   * that every training worker and the evaluator update and read (see `createShared`).
+   */
+  constructor(readonly size: number, epsilon = 1e-4, storage?: Float64Array) {
     if (!(Number.isInteger(size) && size >= 1)) {
       throw new EnvError(`RunningMeanStd: size is ${size}; expected a positive integer`);
     }
-    this.mean = new Float64Array(size);
-    this.var = new Float64Array(size).fill(1);
-    this.count = epsilon;
+    if (storage !== undefined && storage.length !== 2 * size + 1) {
+      throw new EnvError(
+        `RunningMeanStd: storage holds ${storage.length} floats; ${size} dimensions need ${
+          2 * size + 1
+        }`,
+      );
+    }
+    this.#store = storage ?? new Float64Array(2 * size + 1);
+    this.mean = this.#store.subarray(0, size);
+    this.var = this.#store.subarray(size, 2 * size);
+    if (storage === undefined) {
+      this.var.fill(1);
+      this.count = epsilon;
+    }
     this.#frozenStd = new Float64Array(size);
+  }
+
+  /** New statistics on a `SharedArrayBuffer` (`storage.buffer`), to post to other isolates. */
+  static createShared(size: number, epsilon = 1e-4): RunningMeanStd {
+    const fresh = new RunningMeanStd(size, epsilon);
+    const storage = new Float64Array(new SharedArrayBuffer(8 * (2 * size + 1)));
+    storage.set(fresh.storage);
+    return new RunningMeanStd(size, epsilon, storage);
+  }
+
+  /** The number of observations seen (plus the initial ε). */
+  get count(): number {
+    return this.#store[2 * this.size];
+  }
+
+  set count(n: number) {
+    this.#store[2 * this.size] = n;
+  }
+
+  /** mean, var and count in one array: the statistics' memory, shared when created so. */
+  get storage(): Float64Array {
+    return this.#store;
   }
 
   /** Whether the statistics are frozen (no updates, stored std, clip ±10). */
