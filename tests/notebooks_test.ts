@@ -146,3 +146,18 @@ Deno.test("notebooks: pong.ipynb loads the shipped Pong model, evaluates it and 
   assert.match(text, /evaluation: .* \(min -?\d+, max -?\d+\)/);
   assertGif(data);
 });
+
+Deno.test("notebooks: bipedal.ipynb shows the walker env, the shipped model's Gaussian policy and a GIF", async () => {
+  const { text, data } = await executeChecked("bipedal.ipynb");
+  assert.match(text, /observations: box \[24\]/);
+  assert.match(text, /actions: box \[4\] in \[-1, 1\]/);
+  assert.match(text, /env BipedalWalker-v3 \(preset bipedal\), model mlp-lstm/);
+  const variances = text.match(/action variance \[([^\]]+)\]/);
+  assert.ok(variances, "the policy's variances");
+  // a3c_continuous's variance head: softsign squashed, never below 1/(2πe)
+  for (const v of variances[1].split(", ").map(Number)) {
+    assert.ok(v >= 1 / (2 * Math.PI * Math.E) - 1e-3);
+  }
+  evaluationMean(text, 3);
+  assertGif(data);
+});
