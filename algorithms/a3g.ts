@@ -20,6 +20,7 @@
  * @module
  */
 import type { GpuArray, GpuBackend } from "../autograd/backends/webgpu/mod.ts";
+import { Parameters } from "../autograd/parameters.ts";
 import { Rng } from "../autograd/random.ts";
 import type { Env } from "../envs/core.ts";
 import type { GpuActorCritic, GpuLstmState } from "../models/gpu_actor_critic.ts";
@@ -128,7 +129,8 @@ export class A3GLearner {
   #maskPending = false;
   readonly #episodeReward: Float64Array;
   readonly #episodeLength: Int32Array;
-  readonly #grad: Float32Array;
+  /** Where the gradient is read back to: a store of the model's layout, for its norm and clip. */
+  readonly #gradients: Parameters;
 
   /**
    * @param envs the K training envs (Atari pipelines)
@@ -152,7 +154,7 @@ export class A3GLearner {
     this.#mask = new Float32Array(this.batch).fill(1);
     this.#episodeReward = new Float64Array(this.batch);
     this.#episodeLength = new Int32Array(this.batch);
-    this.#grad = new Float32Array(model.layout.size);
+    this.#gradients = Parameters.fromLayout(model.layout);
   }
 
   #setObservation(b: number, obs: ArrayLike<number>): void {
@@ -261,15 +263,18 @@ export class A3GLearner {
     const dValues = gpu.upload(loss.dValues);
     const train = model.forward(obsAll, T, K, state0, masks, true);
     model.backward(train.tape!, dLogits, dValues);
-    await model.readGradients(this.#grad);
+    const grads = this.#gradients;
+    await model.readGradients(grads.grad);
     model.release(train.tape!);
     for (const a of [train.logits, train.value, dLogits, dValues, obsAll, obsStep]) gpu.free(a);
     for (const m of masks) if (m !== null) gpu.free(m);
     model.freeState(state0);
 
     // ---- the lock-free update of the shared parameters ----
-    const gradNorm = clipGradient(this.#grad, hp.maxGradNorm);
-    if (Number.isFinite(gradNorm)) optimizer.step(shared, this.#grad);
+    const gradNorm = hp.maxGradNorm === null
+      ? grads.gradNorm()
+      : grads.clipGradNorm(hp.maxGradNorm);
+    if (Number.isFinite(gradNorm)) optimizer.step(shared, grads.grad);
     return {
       steps: T * K,
       policyLoss: loss.policyLoss,
@@ -285,15 +290,4 @@ export class A3GLearner {
     this.model.freeState(this.#state);
     this.#state = null;
   }
-}
-
-/** Global-norm clipping of a flat gradient; returns the norm before clipping. */
-function clipGradient(grad: Float32Array, maxNorm: number | null): number {
-  let sq = 0;
-  for (let i = 0; i < grad.length; i++) sq += grad[i] * grad[i];
-  const norm = Math.sqrt(sq);
-  if (maxNorm === null || !Number.isFinite(norm)) return norm;
-  const coef = maxNorm / (norm + 1e-6); // as `Parameters.clipGradNorm`
-  if (coef < 1) { for (let i = 0; i < grad.length; i++) grad[i] *= coef; }
-  return norm;
 }
