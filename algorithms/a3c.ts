@@ -1,8 +1,7 @@
 /**
- * A3C, one learner's view: act for up to `numSteps` steps, compute n-step returns and GAE, build
- * the loss, backpropagate through the whole rollout, and hand the gradient to an optimizer that
- * updates the shared parameters. The Hogwild plumbing (workers, shared memory, counters) lives in
- * `worker.ts` and `trainer.ts`; this file is the algorithm.
+ * A3C's loss, written once: from a rollout's log-probabilities, entropies and values, n-step value
+ * targets and GAE advantages. The learner that plays rollouts and applies the gradient (for the CPU
+ * and the GPU alike) is in `learner.ts`; the Hogwild plumbing in `worker.ts` and `trainer.ts`.
  *
  * Loss of a rollout of T steps (rl_a3c_pytorch):
  *
@@ -18,20 +17,10 @@
  */
 import { add, mul, mulScalar, neg, sub, sum } from "../autograd/ops/mod.ts";
 import type { LstmState } from "../autograd/ops/lstm.ts";
-import { Rng } from "../autograd/random.ts";
 import { noGrad, Tensor } from "../autograd/tensor.ts";
-import type { Env } from "../envs/core.ts";
 import type { ActorCritic } from "../models/actor_critic.ts";
-import {
-  argmax,
-  categoricalLogProbEntropy,
-  gaussianLogProbEntropy,
-  type PolicyOutputs,
-  sampleCategorical,
-  sampleGaussian,
-} from "../models/heads.ts";
-import type { Optimizer } from "./optimizers.ts";
-import { clipReward, gae, nStepReturns, shapeContinuousReward } from "./returns.ts";
+import { argmax } from "../models/heads.ts";
+import { gae, nStepReturns } from "./returns.ts";
 
 /** The hyper-parameters one learner uses (a subset of `TrainConfig`). */
 export interface A3CHyperParameters {
@@ -59,6 +48,14 @@ export interface EpisodeRecord {
   length: number;
 }
 
+/** Where one update's time went, in milliseconds. */
+export interface UpdateTime {
+  act: number;
+  env: number;
+  learn: number;
+  optimizer: number;
+}
+
 /** What one update reports. */
 export interface UpdateStats {
   /** Agent steps in the rollout. */
@@ -71,183 +68,11 @@ export interface UpdateStats {
   gradNorm: number;
   /** Episodes that ended during the rollout. */
   episodes: EpisodeRecord[];
-}
-
-/** One actor-learner: its env, its local model, its LSTM state and its episode bookkeeping. */
-export class Learner {
-  readonly rng: Rng;
-  #observation: Float32Array;
-  #state: LstmState | null;
-  #episodeReward = 0;
-  #episodeLength = 0;
-  readonly #obsSize: number;
-  readonly #actionSize: number;
-
   /**
-   * @param env the training env (observations as float32)
-   * @param model the learner's local model (its parameters are overwritten before each rollout)
-   * @param hp hyper-parameters
-   * @param seed seeds the env's first reset and the action sampler
+   * Milliseconds of the update spent acting (the forwards, sampling included), stepping the envs,
+   * computing the loss and its gradient, and clipping and applying it.
    */
-  constructor(
-    readonly env: Env,
-    readonly model: ActorCritic,
-    readonly hp: A3CHyperParameters,
-    seed: number,
-  ) {
-    this.rng = new Rng(seed);
-    this.#obsSize = model.definition.observationShape.reduce((a, b) => a * b, 1);
-    const policy = model.policy;
-    this.#actionSize = policy.kind === "categorical" ? 1 : policy.dims;
-    this.#observation = this.#copyObservation(env.reset({ seed }).observation);
-    this.#state = model.initialState(1);
-  }
-
-  #copyObservation(obs: ArrayLike<number>): Float32Array {
-    if (obs.length !== this.#obsSize) {
-      throw new RangeError(
-        `${this.env.id}: observation has ${obs.length} values, the model expects ${this.#obsSize}`,
-      );
-    }
-    return Float32Array.from(obs);
-  }
-
-  /** The model's outputs for one observation (no graph). */
-  #act(obs: Float32Array, state: LstmState | null) {
-    const x = new Tensor(obs, [1, ...this.model.definition.observationShape]);
-    return noGrad(() => this.model.sequence(x, 1, state));
-  }
-
-  /**
-   * Plays up to `numSteps` steps from where the last rollout stopped, then computes the loss,
-   * backpropagates into the local model's gradient, and applies it with `optimizer` to `shared`.
-   */
-  update(numSteps: number, optimizer: Optimizer, shared: Float32Array): UpdateStats {
-    const { model, env, hp, rng } = this;
-    const shape = model.definition.observationShape;
-    const policy = model.policy;
-    const obsSize = this.#obsSize, actionSize = this.#actionSize;
-
-    // ---- rollout: act with the current local weights, record what the loss needs ----
-    model.parameters.copyFrom(shared);
-    const state0 = this.#state === null
-      ? null
-      : { h: this.#state.h.detach(), c: this.#state.c.detach() };
-    const observations = new Float32Array(numSteps * obsSize);
-    const discrete = new Int32Array(numSteps);
-    const continuous = new Float32Array(numSteps * actionSize);
-    const rewards: number[] = [];
-    const episodes: EpisodeRecord[] = [];
-    const action = new Float32Array(actionSize);
-    let state = state0;
-    let done = false, success = false;
-    let steps = 0;
-    while (steps < numSteps) {
-      observations.set(this.#observation, steps * obsSize);
-      const { outputs, state: next } = this.#act(this.#observation, state);
-      state = next;
-      let envAction: number | Float32Array;
-      if (policy.kind === "categorical") {
-        envAction = discrete[steps] = sampleCategorical(
-          outputs.logits!.data,
-          0,
-          policy.actions,
-          rng,
-        );
-      } else {
-        sampleGaussian(outputs.mean!.data, outputs.variance!.data, 0, action, rng);
-        continuous.set(action, steps * actionSize);
-        envAction = action.map((a) => Math.max(-1, Math.min(1, a)));
-      }
-      const result = env.step(envAction);
-      this.#episodeReward += result.reward;
-      this.#episodeLength++;
-      let reward = result.reward;
-      done = result.terminated || result.truncated;
-      if (hp.shapeRewards) {
-        const shaped = shapeContinuousReward(reward, result.terminated, result.truncated);
-        reward = shaped.reward;
-        success = shaped.outcome === "success";
-      } else if (hp.clipRewards) {
-        reward = clipReward(reward);
-      }
-      rewards.push(reward);
-      steps++;
-      if (done) {
-        // With EpisodicLife a lost life ends the learner's episode but not the game.
-        if (result.info.wasRealDone !== false) {
-          episodes.push({ reward: this.#episodeReward, length: this.#episodeLength });
-          this.#episodeReward = 0;
-          this.#episodeLength = 0;
-        }
-        this.#observation = this.#copyObservation(env.reset().observation);
-        this.#state = model.initialState(1);
-        break;
-      }
-      this.#observation = this.#copyObservation(result.observation);
-    }
-    if (!done) this.#state = state;
-
-    // ---- training forward: all T steps at once, with the graph ----
-    const x = new Tensor(observations.subarray(0, steps * obsSize), [steps, ...shape]);
-    const { outputs } = model.sequence(x, steps, state0);
-    const values = outputs.value;
-    const { logProb, entropy } = this.#logProbEntropy(outputs, discrete, continuous, steps);
-
-    // ---- returns, advantages and the loss ----
-    let bootstrap = 0;
-    let horizon = steps;
-    if (!done) {
-      bootstrap = this.#act(this.#observation, state).outputs.value.data[0];
-    } else if (success) {
-      // a3c_continuous: a successful ending drops the last transition and bootstraps from V.
-      horizon = steps - 1;
-      bootstrap = values.data[horizon];
-    }
-    const { loss, policyLoss, valueLoss } = a3cLoss(
-      { logProb, entropy, values },
-      rewards,
-      bootstrap,
-      horizon,
-      hp,
-    );
-
-    // ---- backward and the lock-free update of the shared parameters ----
-    const params = model.parameters;
-    params.zeroGrad();
-    loss.backward();
-    const gradNorm = hp.maxGradNorm === null
-      ? params.gradNorm()
-      : params.clipGradNorm(hp.maxGradNorm);
-    if (Number.isFinite(gradNorm)) optimizer.step(shared, params.grad);
-
-    let entropySum = 0;
-    for (let t = 0; t < steps; t++) entropySum += entropy.data[t];
-    return {
-      steps,
-      policyLoss: policyLoss.item(),
-      valueLoss: valueLoss.item(),
-      entropy: entropySum / steps,
-      gradNorm,
-      episodes,
-    };
-  }
-
-  #logProbEntropy(
-    outputs: PolicyOutputs,
-    discrete: Int32Array,
-    continuous: Float32Array,
-    steps: number,
-  ): { logProb: Tensor; entropy: Tensor } {
-    if (this.model.policy.kind === "categorical") {
-      return categoricalLogProbEntropy(outputs.logits!, discrete.subarray(0, steps));
-    }
-    return gaussianLogProbEntropy(
-      outputs.mean!,
-      outputs.variance!,
-      continuous.subarray(0, steps * this.#actionSize),
-    );
-  }
+  time?: UpdateTime;
 }
 
 /** The three losses of a rollout (each a one-element tensor). */
@@ -269,25 +94,38 @@ export function a3cLoss(
   horizon: number,
   hp: Pick<A3CHyperParameters, "gamma" | "tau" | "entropyCoef" | "valueCoef">,
 ): A3CLoss {
-  const { logProb, entropy, values } = outputs;
-  const steps = values.size;
-  const v = values.data.subarray(0, horizon);
+  const steps = outputs.values.size;
+  const v = outputs.values.data.subarray(0, horizon);
   const r = rewards.slice(0, horizon);
-  const targets = nStepReturns(r, v, bootstrap, hp.gamma).returns; // value targets R_t
-  const advantages = gae(r, v, bootstrap, hp.gamma, hp.tau).advantages; // A_t (no gradient)
-  const dtype = values.dtype;
-  const constant = (fill: (t: number) => number) => {
-    const data = dtype === "float32" ? new Float32Array(steps) : new Float64Array(steps);
-    for (let t = 0; t < horizon; t++) data[t] = fill(t);
-    return new Tensor(data, [steps]);
-  };
-  const mask = constant(() => 1);
+  const R = nStepReturns(r, v, bootstrap, hp.gamma).returns; // value targets R_t
+  const A = gae(r, v, bootstrap, hp.gamma, hp.tau).advantages; // A_t (no gradient)
+  const targets = new Float32Array(steps), advantages = new Float32Array(steps);
+  const mask = new Float32Array(steps);
+  for (let t = 0; t < horizon; t++) [targets[t], advantages[t], mask[t]] = [R[t], A[t], 1];
+  return lossFromTargets(outputs, targets, advantages, mask, hp);
+}
 
+/**
+ * The A3C loss from per-row value targets R, advantages A (both constants of the loss) and a mask
+ * (0 drops a row): −Σ m·log π·A − β Σ m·H + valueCoef · ½ Σ m·(R − V)².
+ */
+export function lossFromTargets(
+  outputs: { logProb: Tensor; entropy: Tensor; values: Tensor },
+  targets: Float32Array,
+  advantages: Float32Array,
+  mask: Float32Array,
+  hp: Pick<A3CHyperParameters, "entropyCoef" | "valueCoef">,
+): A3CLoss {
+  const { logProb, entropy, values } = outputs;
+  const n = values.size;
+  const constant = (data: Float32Array) =>
+    new Tensor(values.dtype === "float32" ? data : Float64Array.from(data), [n]);
+  const m = constant(mask);
   const policyLoss = sub(
-    neg(sum(mul(logProb, constant((t) => advantages[t])))),
-    mulScalar(sum(mul(entropy, mask)), hp.entropyCoef),
+    neg(sum(mul(logProb, constant(advantages.map((a, i) => a * mask[i]))))),
+    mulScalar(sum(mul(entropy, m)), hp.entropyCoef),
   );
-  const error = mul(sub(constant((t) => targets[t]), values), mask);
+  const error = mul(sub(constant(targets), values), m);
   const valueLoss = mulScalar(sum(mul(error, error)), 0.5);
   return { loss: add(policyLoss, mulScalar(valueLoss, hp.valueCoef)), policyLoss, valueLoss };
 }

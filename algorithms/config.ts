@@ -87,13 +87,19 @@ export interface TrainConfig {
   stopWhenSolved: boolean;
   /** Episode return that counts as solved; null takes the env's registered threshold. */
   targetReward: number | null;
-  /** Seconds the evaluation worker waits between episodes (so it doesn't starve training). */
+  /** Seconds the evaluation worker waits at least between episodes. */
   evalWait: number;
+  /**
+   * Share of one core the evaluation worker may use, in (0, 1]: after an episode that took s
+   * seconds it waits s·(1 − duty)/duty (and at least `evalWait`), so on a machine with as many
+   * cores as training workers evaluation takes little from training however long its games last.
+   */
+  evalDuty: number;
   /** Whether to run the evaluation worker at all. */
   evaluate: boolean;
   /** A3G: training workers compute on a WebGPU device (Atari conv models only). */
   a3g: boolean;
-  /** A3G: environments each env group steps together with one batched forward (K). */
+  /** Environments each learner steps together with one batched forward (K; CPU and A3G). */
   envsPerWorker: number;
   /** A3G: env groups per worker kept in flight, so one group's readback overlaps another's work. */
   envGroups: number;
@@ -135,6 +141,7 @@ export const DEFAULTS: TrainConfig = {
   stopWhenSolved: false,
   targetReward: null,
   evalWait: 10,
+  evalDuty: 0.1,
   evaluate: true,
   a3g: false,
   envsPerWorker: 1,
@@ -285,6 +292,7 @@ export function validateConfig(c: TrainConfig): void {
     "a positive number (or none)",
   );
   check(c.evalWait >= 0, "eval-wait", c.evalWait, "a number of seconds ≥ 0");
+  check(c.evalDuty > 0 && c.evalDuty <= 1, "eval-duty", c.evalDuty, "a number in (0, 1]");
   check(
     positiveInt(c.envsPerWorker) && c.envsPerWorker <= 1024,
     "envs-per-worker",

@@ -1,9 +1,19 @@
 /**
  * Algorithms: n-step returns and GAE, shared-memory optimizers, the training configuration and
- * presets, the A3C loss and the Hogwild workers.
+ * presets, the A3C loss, and the learner that plays K envs on the CPU or (A3G) the GPU.
  *
  * @module
  */
 export * from "./config.ts";
 export * from "./returns.ts";
 export * from "./optimizers.ts";
+export * from "./learner.ts";
+export { a3cLoss, greedyAction, lossFromTargets } from "./a3c.ts";
+export type {
+  A3CHyperParameters,
+  A3CLoss,
+  EpisodeRecord,
+  UpdateStats,
+  UpdateTime,
+} from "./a3c.ts";
+export { GpuPolicy } from "./a3g.ts";

@@ -296,6 +296,7 @@ export async function train(
           value_loss: m.valueLoss,
           entropy: m.entropy,
           grad_norm: m.gradNorm,
+          time_ms: roundTimes(m.time),
         });
         board((w) => {
           w.scalar("loss/policy", m.policyLoss, frames);
@@ -314,6 +315,7 @@ export async function train(
           reward: m.reward,
           length: m.length,
           mean100: m.mean,
+          seconds: Math.round(m.seconds * 1000) / 1000,
         });
         board((w) => {
           w.scalar("eval/episode_reward", m.reward, frames);
@@ -474,6 +476,11 @@ function fmt(x: number | null, digits = 2): string {
 
 function si(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : `${n}`;
+}
+
+/** A worker's phase times in whole milliseconds (metrics records stay short). */
+function roundTimes(time: object): Record<string, number> {
+  return Object.fromEntries(Object.entries(time).map(([k, v]) => [k, Math.round(v)]));
 }
 
 /** One status line: frames, speed, updates, episodes, recent means, losses. */

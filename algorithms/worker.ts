@@ -2,7 +2,8 @@
  * The Deno Worker isolate behind every training and evaluation worker.
  *
  * A training worker attaches to the shared parameters and optimizer state, runs `Learner.update`
- * (or, with `--a3g`, `A3GLearner.update` on its own WebGPU device) until the shared stop flag is set, and counts its steps in its own slot of the shared counters
+ * (on the CPU, or with `--a3g` on its own WebGPU device) until the shared stop flag is set, and
+ * counts its steps in its own slot of the shared counters
  * (one writer per slot, so no atomics are needed). The evaluation worker plays greedy episodes with
  * the latest shared parameters, waiting between episodes so it does not starve training, and runs
  * the confirming 100-episode test of `--stop-when-solved`. Results go to the main isolate by
@@ -18,8 +19,9 @@ import { ActorCritic } from "../models/actor_critic.ts";
 import { modelDefinition } from "../models/mod.ts";
 import { GpuBackend, requestGpu } from "../autograd/backends/webgpu/mod.ts";
 import { GpuActorCritic } from "../models/gpu_actor_critic.ts";
-import { greedyAction, Learner } from "./a3c.ts";
-import { A3GLearner } from "./a3g.ts";
+import { greedyAction } from "./a3c.ts";
+import { GpuPolicy } from "./a3g.ts";
+import { CpuPolicy, Learner } from "./learner.ts";
 import { attachOptimizer } from "./optimizers.ts";
 import { framesPerStep, makeTrainingEnv } from "./training_env.ts";
 import { RunningMeanStd } from "../envs/wrappers/running_mean_std.ts";
@@ -64,53 +66,52 @@ function buildModel(setup: WorkerSetup, env: Env): ActorCritic {
   return new ActorCritic(definition, Parameters.fromLayout(setup.layout, storage));
 }
 
-function train(setup: WorkerSetup): void {
+/**
+ * A training worker: `--env-groups` learners (A3G; 1 on the CPU) of `--envs-per-worker` envs
+ * each. A3G workers open their own WebGPU device and keep every group in flight at once: while one
+ * group waits for its readback, the others step their envs. The device is destroyed before the
+ * isolate closes itself.
+ */
+async function train(setup: WorkerSetup): Promise<void> {
   const { config, index } = setup;
   const { shared, control, optimizer, numSteps, reporter } = attach(setup);
-  const seed = config.seed + index;
-  const env = buildEnv(setup, seed);
-  const model = buildModel(setup, env);
-  const learner = new Learner(env, model, config, seed);
-  while (!stopRequested(control)) reporter.record(learner.update(numSteps, optimizer, shared));
-  // The last partial second of statistics, so a short run reports its losses too.
-  reporter.flush();
-  env.close();
-}
-
-/**
- * An A3G training worker: opens its own WebGPU device, runs `envGroups` learners of
- * `envsPerWorker` envs each, all in flight at once (while one group waits for its readback the
- * others step their envs), and destroys the device before the isolate closes itself.
- */
-async function trainA3G(setup: WorkerSetup): Promise<void> {
-  const { config, index } = setup;
-  const context = await requestGpu();
-  if (context === null) throw new Error("A3G: this worker found no WebGPU adapter");
-  const backend = new GpuBackend(context);
+  const K = config.envsPerWorker;
+  const groups = config.a3g ? config.envGroups : 1;
+  const seedOf = (g: number) => config.seed + (index * groups + g) * K;
+  const envsOf = (g: number) => Array.from({ length: K }, (_, b) => buildEnv(setup, seedOf(g) + b));
+  let backend: GpuBackend | null = null;
+  const learners: Learner[] = [];
   try {
-    const { shared, control, optimizer, numSteps, reporter } = attach(setup);
-    const K = config.envsPerWorker;
-    const learners = Array.from({ length: config.envGroups }, (_, g) => {
-      const seed = config.seed + (index * config.envGroups + g) * K;
-      const envs = Array.from({ length: K }, (_, b) => buildEnv(setup, seed + b));
-      const definition = modelDefinition(
-        config.model,
-        envs[0].observationSpace,
-        envs[0].actionSpace,
-        config.hiddenSize,
-      );
-      const model = new GpuActorCritic(backend, definition, setup.layout);
-      return new A3GLearner(envs, model, config, seed);
-    });
+    if (config.a3g) {
+      const context = await requestGpu();
+      if (context === null) throw new Error("A3G: this worker found no WebGPU adapter");
+      backend = new GpuBackend(context);
+      for (let g = 0; g < groups; g++) {
+        const envs = envsOf(g);
+        const definition = modelDefinition(
+          config.model,
+          envs[0].observationSpace,
+          envs[0].actionSpace,
+          config.hiddenSize,
+        );
+        const model = new GpuActorCritic(backend, definition, setup.layout);
+        learners.push(new Learner(envs, new GpuPolicy(model, K), config, seedOf(g)));
+      }
+    } else {
+      const envs = envsOf(0);
+      const policy = new CpuPolicy(buildModel(setup, envs[0]), K);
+      learners.push(new Learner(envs, policy, config, seedOf(0)));
+    }
     await Promise.all(learners.map(async (learner) => {
       while (!stopRequested(control)) {
         reporter.record(await learner.update(numSteps, optimizer, shared));
       }
     }));
+    // The last partial second of statistics, so a short run reports its losses too.
     reporter.flush();
     for (const learner of learners) for (const env of learner.envs) env.close();
   } finally {
-    backend.destroy();
+    backend?.destroy();
   }
 }
 
@@ -170,7 +171,9 @@ function evaluate(setup: WorkerSetup): void {
   while (!stopRequested(control)) {
     model.parameters.copyFrom(shared);
     const snapshot = Float32Array.from(model.parameters.data);
+    const started = performance.now();
     const episode = playEpisode(model, env, first ? config.seed + 100_000 : undefined);
+    const busy = (performance.now() - started) / 1000;
     first = false;
     recent.push(episode.reward);
     if (recent.length > 100) recent.shift();
@@ -179,6 +182,7 @@ function evaluate(setup: WorkerSetup): void {
       type: "eval",
       ...episode,
       mean,
+      seconds: busy,
       params: snapshot,
     });
     if (
@@ -205,8 +209,10 @@ function evaluate(setup: WorkerSetup): void {
         });
       }
     }
-    // Wait between episodes; a stop request wakes the wait at once.
-    if (config.evalWait > 0) Atomics.wait(control, CONTROL_STOP, 0, config.evalWait * 1000);
+    // Wait between episodes, so evaluation uses at most `evalDuty` of a core; a stop request
+    // wakes the wait at once.
+    const wait = Math.max(config.evalWait, busy * (1 - config.evalDuty) / config.evalDuty);
+    if (wait > 0) Atomics.wait(control, CONTROL_STOP, 0, wait * 1000);
   }
   env.close();
 }
@@ -215,8 +221,7 @@ self.onmessage = async (event: MessageEvent<WorkerSetup>) => {
   const setup = event.data;
   try {
     if (setup.role === "eval") evaluate(setup);
-    else if (setup.config.a3g) await trainA3G(setup);
-    else train(setup);
+    else await train(setup);
     post({ type: "stopped", worker: setup.index, role: setup.role });
   } catch (error) {
     const e = error as Error;

@@ -7,6 +7,9 @@
 import type { ParameterLayout } from "../autograd/parameters.ts";
 import type { TrainConfig } from "./config.ts";
 import type { OptimizerDescription } from "./optimizers.ts";
+import type { UpdateTime } from "./a3c.ts";
+
+const TIME_PHASES = ["act", "env", "learn", "optimizer"] as const;
 
 /** Counters per slot in the shared `Float64Array`: steps, frames, episodes, updates. */
 export const COUNTERS_PER_SLOT = 4;
@@ -59,12 +62,16 @@ export type WorkerMessage =
     valueLoss: number;
     entropy: number;
     gradNorm: number;
+    /** Milliseconds since the last stats message: wall time, and each phase of the updates. */
+    time: UpdateTime & { wall: number };
   }
   | {
     type: "eval";
     reward: number;
     length: number;
     mean: number;
+    /** Seconds the episode took to play. */
+    seconds: number;
     params: Float32Array;
   }
   | {
@@ -90,6 +97,7 @@ export class UpdateReporter {
   #valueLoss = 0;
   #entropy = 0;
   #gradNorm = 0;
+  #time: UpdateTime = { act: 0, env: 0, learn: 0, optimizer: 0 };
   #lastPost = performance.now();
   readonly #counters: Float64Array;
   readonly #slot: number;
@@ -120,6 +128,7 @@ export class UpdateReporter {
     entropy: number;
     gradNorm: number;
     episodes: { reward: number; length: number }[];
+    time?: UpdateTime;
   }): void {
     const c = this.#counters, slot = this.#slot;
     c[slot + COUNTER_STEPS] += stats.steps;
@@ -132,17 +141,17 @@ export class UpdateReporter {
     this.#valueLoss += stats.valueLoss;
     this.#entropy += stats.entropy;
     this.#gradNorm += stats.gradNorm;
-    const now = performance.now();
-    if (now - this.#lastPost > 1000) {
-      this.flush();
-      this.#lastPost = now;
+    if (stats.time !== undefined) {
+      for (const k of TIME_PHASES) this.#time[k] += stats.time[k];
     }
+    if (performance.now() - this.#lastPost > 1000) this.flush();
   }
 
   /** Posts the mean losses since the last post (if any update happened). */
   flush(): void {
     const n = this.#n;
     if (n === 0) return;
+    const now = performance.now();
     this.post({
       type: "stats",
       worker: this.worker,
@@ -151,7 +160,10 @@ export class UpdateReporter {
       valueLoss: this.#valueLoss / n,
       entropy: this.#entropy / n,
       gradNorm: this.#gradNorm / n,
+      time: { ...this.#time, wall: now - this.#lastPost },
     });
+    this.#lastPost = now;
+    this.#time = { act: 0, env: 0, learn: 0, optimizer: 0 };
     this.#n =
       this.#policyLoss =
       this.#valueLoss =

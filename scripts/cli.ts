@@ -96,11 +96,16 @@ export function trainCommand(): Command<[string], Record<string, unknown>> {
       "pause of the evaluation worker between episodes",
       number("nonnegative"),
     )
+    .option(
+      "--eval-duty <fraction>",
+      "share of one core the evaluation worker may use, in (0, 1] (default 0.1)",
+      number("positive"),
+    )
     .option("--no-eval", "run no evaluation worker")
     .option("--a3g", "A3G: training workers compute on a WebGPU device (Atari conv models)")
     .option(
       "--envs-per-worker <k>",
-      "A3G: environments stepped together with one batched forward",
+      "environments each learner steps together with one batched forward (K)",
       integer(1),
     )
     .option("--env-groups <g>", "A3G: env groups per worker kept in flight", integer(1))
@@ -150,6 +155,7 @@ export function parseTrainArgs(args: string[]): TrainConfig {
     stopWhenSolved: o.stopWhenSolved as boolean | undefined,
     targetReward: o.targetReward as number | undefined,
     evalWait: o.evalWait as number | undefined,
+    evalDuty: o.evalDuty as number | undefined,
     evaluate: o.eval as boolean | undefined,
     a3g: o.a3g as boolean | undefined,
     envsPerWorker: o.envsPerWorker as number | undefined,

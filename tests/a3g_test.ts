@@ -13,19 +13,22 @@ import assert from "node:assert/strict";
 import { GpuBackend, requestGpu } from "../autograd/backends/webgpu/mod.ts";
 import { Parameters } from "../autograd/parameters.ts";
 import { Rng } from "../autograd/random.ts";
-import { Tensor } from "../autograd/tensor.ts";
-import { add, mul, mulScalar, neg, sub, sum } from "../autograd/ops/mod.ts";
-import { A3GLearner, a3gLossGradient, type A3GRollout } from "../algorithms/a3g.ts";
+import { GpuPolicy } from "../algorithms/a3g.ts";
+import {
+  CpuPolicy,
+  Learner,
+  type PolicyBackend,
+  type Rollout,
+  rolloutLoss,
+} from "../algorithms/learner.ts";
 import { resolveConfig } from "../algorithms/config.ts";
 import { readCheckpoint } from "../io/checkpoint.ts";
 import { Adam } from "../algorithms/optimizers.ts";
-import { gae, nStepReturns } from "../algorithms/returns.ts";
 import { train } from "../algorithms/trainer.ts";
 import { makeTrainingEnv } from "../algorithms/training_env.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
 import { largeAtari, smallAtari } from "../models/families.ts";
 import { GpuActorCritic } from "../models/gpu_actor_critic.ts";
-import { categoricalLogProbEntropy } from "../models/heads.ts";
 import { modelDefinition } from "../models/mod.ts";
 
 const context = await requestGpu();
@@ -74,37 +77,37 @@ const hp = {
 };
 
 /**
- * The A3C loss of a K-env rollout on the CPU with autograd: log-probs and entropies of the taken
- * actions, value targets and GAE advantages per env (cut at episode ends), summed.
+ * Plays fixed rollouts (observations, reset masks, actions, rewards, episode ends) through a
+ * learner backend, one after the other, and returns each rollout's acting outputs and gradient.
  */
-function cpuLoss(
-  model: ActorCritic,
-  obs: Float32Array,
-  rollout: A3GRollout,
-  state0: { h: Tensor; c: Tensor } | null,
-  resets: Float32Array,
+async function playFixed(
+  backend: PolicyBackend,
+  shared: Float32Array,
+  rollouts: { obs: Float32Array; resets: (Float32Array | null)[]; rollout: Rollout }[],
 ) {
-  const { steps: T, batch: K } = rollout;
-  const x = new Tensor(obs, [T * K, ...model.definition.observationShape]);
-  const { outputs } = model.sequence(x, T, state0, resets);
-  const values = outputs.value;
-  const { logProb, entropy } = categoricalLogProbEntropy(outputs.logits!, rollout.actions);
-  const adv = new Float32Array(T * K), targets = new Float32Array(T * K);
-  for (let b = 0; b < K; b++) {
-    const pick = <A extends ArrayLike<number>>(a: A) =>
-      Array.from({ length: T }, (_, t) => a[t * K + b]);
-    const r = pick(rollout.rewards), v = pick(values.data), d = pick(rollout.dones);
-    const R = nStepReturns(r, v, rollout.bootstrap[b], hp.gamma, d).returns;
-    const A = gae(r, v, rollout.bootstrap[b], hp.gamma, hp.tau, d).advantages;
-    for (let t = 0; t < T; t++) [adv[t * K + b], targets[t * K + b]] = [A[t], R[t]];
+  const results = [];
+  for (const { obs, resets, rollout } of rollouts) {
+    const K = rollout.batch, T = rollout.steps, size = backend.observationSize;
+    backend.begin(shared, T);
+    const logits: number[] = [], values: number[] = [];
+    for (let t = 0; t < T; t++) {
+      const out = await backend.act(
+        obs.subarray(t * K * size, (t + 1) * K * size),
+        resets[t],
+        true,
+      );
+      logits.push(...out.logits!);
+      values.push(...out.values);
+    }
+    let loss = 0;
+    const params = await backend.gradient(rollout, (outputs) => {
+      const l = rolloutLoss(outputs, rollout, backend.policy, hp).loss;
+      loss = l.item();
+      return l;
+    });
+    results.push({ logits, values, loss, grad: Float32Array.from(params.grad) });
   }
-  const policy = sub(
-    neg(sum(mul(logProb, new Tensor(adv, [T * K])))),
-    mulScalar(sum(entropy), hp.entropyCoef),
-  );
-  const error = sub(new Tensor(targets, [T * K]), values);
-  const loss = add(policy, mulScalar(mulScalar(sum(mul(error, error)), 0.5), hp.valueCoef));
-  return { outputs, loss };
+  return results;
 }
 
 const CASES: ["small" | "large", number | undefined][] = [["small", undefined], [
@@ -117,7 +120,7 @@ const CASES: ["small" | "large", number | undefined][] = [["small", undefined], 
 for (const [family, chunkRows] of CASES) {
   const chunks = chunkRows === undefined ? "" : `, the conv stack in chunks of ${chunkRows} rows`;
   gpuTest(
-    `${family}: one update equals the CPU A3C update (K = 2, an episode end, a reset${chunks})`,
+    `${family}: two updates equal the CPU A3C updates (K = 2, episode ends, resets${chunks})`,
     async (gpu) => {
       const [T, K, A, H] = [4, 2, 6, 32];
       const size = family === "small" ? 42 : 80;
@@ -129,83 +132,67 @@ for (const [family, chunkRows] of CASES) {
       const definition = family === "small" ? smallAtari(options) : largeAtari(options);
       const cpu = new ActorCritic(definition);
       cpu.parameters.initialize(new Rng(3));
+      const shared = Float32Array.from(cpu.parameters.data);
       const rng = new Rng(11);
       const obsSize = size * size;
-      const obs = Float32Array.from({ length: T * K * obsSize }, () => rng.uniform(0, 1));
-      const h0 = Float32Array.from({ length: K * H }, () => rng.uniform(-0.5, 0.5));
-      const c0 = Float32Array.from({ length: K * H }, () => rng.uniform(-0.5, 0.5));
-      // Env 1's episode ends at step 1: its state is zeroed before step 2.
-      const dones = new Uint8Array(T * K);
-      dones[1 * K + 1] = 1;
-      const resets = new Float32Array(T * K).fill(1);
-      resets[2 * K + 1] = 0;
-      const rollout: A3GRollout = {
-        steps: T,
-        batch: K,
-        logits: new Float32Array(0),
-        values: new Float32Array(0),
-        actions: Int32Array.from({ length: T * K }, () => rng.int(A)),
-        rewards: Float32Array.from({ length: T * K }, () => [-1, 0, 1][rng.int(3)]),
-        dones,
-        bootstrap: Float32Array.of(0.3, -0.2),
-      };
+      // Two rollouts in a row, so the second starts from the first's (non-zero) LSTM state. In the
+      // second, env 1's episode ends at step 1 and its state is zeroed before step 2.
+      const rollouts = [0, 1].map((i) => {
+        const dones = new Uint8Array(T * K);
+        const resets: (Float32Array | null)[] = Array(T).fill(null);
+        if (i === 1) {
+          dones[1 * K + 1] = 1;
+          resets[2] = Float32Array.of(1, 0);
+        }
+        const rollout: Rollout = {
+          steps: T,
+          batch: K,
+          discrete: Int32Array.from({ length: T * K }, () => rng.int(A)),
+          continuous: new Float32Array(0),
+          rewards: Float32Array.from({ length: T * K }, () => [-1, 0, 1][rng.int(3)]),
+          dones,
+          successes: null,
+          bootstrap: Float32Array.of(0.3, -0.2),
+        };
+        const obs = Float32Array.from({ length: T * K * obsSize }, () => rng.uniform(0, 1));
+        return { obs, resets, rollout };
+      });
 
-      // GPU: forward with the tape, loss gradient from its outputs, backward.
       const model = new GpuActorCritic(gpu, definition, cpu.parameters.layout(), { chunkRows });
-      model.load(cpu.parameters.data);
-      const gObs = gpu.upload(obs);
-      const state0 = { h: gpu.upload(h0), c: gpu.upload(c0) };
-      const masks = Array.from(
-        { length: T },
-        (_, t) =>
-          resets.subarray(t * K, (t + 1) * K).every((m) => m === 1)
-            ? null
-            : gpu.upload(resets.slice(t * K, (t + 1) * K)),
-      );
-      const forward = model.forward(gObs, T, K, state0, masks, true);
-      const [logits, values] = await gpu.readMany([forward.logits, forward.value]);
-      const grad = a3gLossGradient({ ...rollout, logits, values }, A, hp);
-      model.backward(forward.tape!, gpu.upload(grad.dLogits), gpu.upload(grad.dValues));
-      const gpuGrad = await model.readGradients();
-
-      // CPU: the same rollout through ActorCritic.sequence and autograd.
-      const cpuState = { h: new Tensor(h0, [K, H]), c: new Tensor(c0, [K, H]) };
-      const { outputs, loss } = cpuLoss(cpu, obs, rollout, cpuState, resets);
-      assertClose(logits, outputs.logits!.data, 1e-4, `${family} logits`);
-      assertClose(values, outputs.value.data, 1e-4, `${family} values`);
-      cpu.parameters.zeroGrad();
-      loss.backward();
-      assert.ok(
-        Math.abs(grad.policyLoss + 0.5 * grad.valueLoss - loss.item()) <
-          1e-3 * Math.max(1, Math.abs(loss.item())),
-      );
-      for (const slot of cpu.parameters.layout().slots) {
-        const range = [slot.offset, slot.offset + slot.size] as const;
-        assertClose(
-          gpuGrad.subarray(...range),
-          cpu.parameters.grad.subarray(...range),
-          1e-4,
-          `${family} ∂${slot.name}`,
-        );
+      const onGpu = await playFixed(new GpuPolicy(model, K), shared, rollouts);
+      const onCpu = await playFixed(new CpuPolicy(cpu, K), shared, rollouts);
+      for (let i = 0; i < 2; i++) {
+        const [g, c] = [onGpu[i], onCpu[i]];
+        assertClose(g.logits, c.logits, 1e-4, `${family} rollout ${i} logits`);
+        assertClose(g.values, c.values, 1e-4, `${family} rollout ${i} values`);
+        assert.ok(Math.abs(g.loss - c.loss) < 1e-3 * Math.max(1, Math.abs(c.loss)));
+        for (const slot of cpu.parameters.layout().slots) {
+          const range = [slot.offset, slot.offset + slot.size] as const;
+          assertClose(
+            g.grad.subarray(...range),
+            c.grad.subarray(...range),
+            1e-4,
+            `${family} rollout ${i} ∂${slot.name}`,
+          );
+        }
       }
 
       // The parameter change of one shared-Adam step from each gradient.
       const step = (g: Float32Array) => {
-        const params = Float32Array.from(cpu.parameters.data);
+        const params = Float32Array.from(shared);
         const adam = new Adam(cpu.parameters.layout().slots, { lr: 1e-4, eps: 1e-3 }, {
           shared: false,
           size: cpu.parameters.layout().size,
         });
         adam.step(params, g);
-        return params.map((p, i) => p - cpu.parameters.data[i]);
+        return params.map((p, i) => p - shared[i]);
       };
       assertClose(
-        step(gpuGrad),
-        step(cpu.parameters.grad),
+        step(onGpu[1].grad),
+        step(onCpu[1].grad),
         1e-3,
         `${family} Adam parameter change`,
       );
-      model.release(forward.tape!);
       model.destroy();
     },
   );
@@ -219,7 +206,8 @@ gpuTest("learner: K = 3 Pong envs, counted steps, finite changed parameters", as
   params.initialize(new Rng(1));
   const shared = Float32Array.from(params.data);
   const model = new GpuActorCritic(gpu, definition, params.layout());
-  const learner = new A3GLearner(envs, model, config, 5);
+  const policy = new GpuPolicy(model, 3);
+  const learner = new Learner(envs, policy, config, 5);
   const adam = new Adam(params.layout().slots, { lr: 1e-3, eps: 1e-3 }, {
     shared: false,
     size: params.layout().size,
@@ -233,7 +221,7 @@ gpuTest("learner: K = 3 Pong envs, counted steps, finite changed parameters", as
   }
   assert.ok(shared.every(Number.isFinite));
   assert.ok(shared.some((p, i) => p !== params.data[i]), "the update changed the parameters");
-  learner.dispose();
+  policy.dispose();
   model.destroy();
   for (const env of envs) env.close();
 });

@@ -159,6 +159,29 @@ Deno.test("clamp: passes the gradient inside, 0 outside", () => {
   assert.throws(() => clamp(x, 1, 0), /clamp: min 1 is greater than max 0/);
 });
 
+Deno.test("activations: float32 ELU (the wasm kernel) against float64 eˣ − 1", () => {
+  // Odd length (a padded last vector), both signs, tiny and huge magnitudes, the reduction's
+  // boundaries ±½ln 2 and the clamp at −87.
+  const values = [-1e-30, -1e-7, -1e-3, -0.3465735, -0.3465736, -0.7, -1, -5.5, -20, -86.9, -87.1];
+  values.push(-100, -1e30, 0, -0, 1e-7, 0.5, 3, 1e30);
+  for (let i = 0; i < 180; i++) values.push(-30 + i / 6);
+  const x = new Tensor(Float32Array.from(values), [values.length], { requiresGrad: true });
+  const y = elu(x, 0.7);
+  for (let i = 0; i < values.length; i++) {
+    const v = x.data[i];
+    const want = v > 0 ? v : 0.7 * Math.expm1(v);
+    assert.ok(
+      Math.abs(y.data[i] - want) <= 5e-7 * Math.abs(want) + 1e-38,
+      `elu(${v}) = ${y.data[i]}, expected ${want}`,
+    );
+  }
+  sum(y).backward();
+  for (let i = 0; i < values.length; i++) {
+    const v = x.data[i], want = v > 0 ? 1 : 0.7 * Math.exp(v);
+    assert.ok(Math.abs(x.grad![i] - want) <= 1e-6 * Math.max(1, want), `elu'(${v})`);
+  }
+});
+
 Deno.test("activations: hand-computed values", () => {
   assertClose(elu(f64([-1, 0, 2])).toArray(), [Math.exp(-1) - 1, 0, 2]);
   assertClose(elu(f64([-2]), 0.5).toArray(), [0.5 * (Math.exp(-2) - 1)]);

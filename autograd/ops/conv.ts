@@ -284,7 +284,29 @@ function convolve(
 }
 
 /** `WasmGemm.scratch` slots of `convolveInWasm`. */
-const SLOT_COL = 0, SLOT_Y = 1, SLOT_DY = 2, SLOT_DCOL = 3;
+const SLOT_COL = 0, SLOT_Y = 1, SLOT_DY = 2, SLOT_DCOL = 3, SLOT_X = 4, SLOT_GX = 5;
+
+/** The `cs` samples of `x` from `s0` on, copied into wasm scratch for the im2col kernel. */
+function samplesInWasm(wasm: WasmGemm, x: Float32Array, s0: number, cs: number, chw: number) {
+  const xs = wasm.scratch(SLOT_X, cs * chw);
+  xs.set(x.subarray(s0 * chw, (s0 + cs) * chw));
+  return xs;
+}
+
+/** im2col of `cs` samples (already in wasm memory) into `col` (row stride `ld`), in wasm. */
+function im2colInWasm(
+  wasm: WasmGemm,
+  xs: Float32Array,
+  cs: number,
+  geo: ConvGeometry,
+  col: Float32Array,
+  ld: number,
+): void {
+  const chw = geo.c * geo.h * geo.w, p = geo.oh * geo.ow;
+  for (let s = 0; s < cs; s++) {
+    wasm.im2col(xs.subarray(s * chw, (s + 1) * chw), col.subarray(s * p), geo, ld);
+  }
+}
 
 /** Zeroes columns `from..ld` of each of `rows` rows of stride `ld`. */
 function zeroTail(m: Float32Array, rows: number, from: number, ld: number): void {
@@ -322,7 +344,7 @@ function convolveInWasm(
   for (let s0 = 0; s0 < n; s0 += chunk) {
     const cs = Math.min(chunk, n - s0), np = cs * p, ld = stride(cs);
     const col = wasm.scratch(SLOT_COL, kk * ld);
-    for (let s = 0; s < cs; s++) im2col(xd, (s0 + s) * c * h * w, geo, col, ld, s * p);
+    im2colInWasm(wasm, samplesInWasm(wasm, xd, s0, cs, c * h * w), cs, geo, col, ld);
     zeroTail(col, kk, np, ld);
     const y = wasm.scratch(SLOT_Y, o * ld);
     gemm(false, false, o, ld, kk, wd, col, y);
@@ -365,7 +387,7 @@ function convolveInWasm(
         const col = wasm.scratch(SLOT_COL, kk * ld);
         if (kept !== null) col.set(kept);
         else {
-          for (let s = 0; s < cs; s++) im2col(xd, (s0 + s) * c * h * w, geo, col, ld, s * p);
+          im2colInWasm(wasm, samplesInWasm(wasm, xd, s0, cs, c * h * w), cs, geo, col, ld);
           zeroTail(col, kk, np, ld);
         }
         gemm(false, true, o, kk, ld, dy, col, gw, true);
@@ -373,7 +395,15 @@ function convolveInWasm(
       if (gx !== null) {
         const dcol = wasm.scratch(SLOT_DCOL, kk * ld);
         gemm(true, false, kk, ld, o, wd, dy, dcol);
-        for (let s = 0; s < cs; s++) col2im(dcol, geo, gx, (s0 + s) * c * h * w, ld, s * p);
+        // col2im in wasm, adding into a copy of this chunk's input gradient.
+        const chw = c * h * w;
+        const gxs = wasm.scratch(SLOT_GX, cs * chw);
+        const gxChunk = (gx as Float32Array).subarray(s0 * chw, (s0 + cs) * chw);
+        gxs.set(gxChunk);
+        for (let s = 0; s < cs; s++) {
+          wasm.col2im(dcol.subarray(s * p), gxs.subarray(s * chw, (s + 1) * chw), geo, ld);
+        }
+        gxChunk.set(gxs);
       }
     }
   });

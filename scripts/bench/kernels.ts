@@ -20,6 +20,11 @@
  * @module
  */
 import { bestTime } from "./machine.ts";
+import { wasmGemm } from "../../autograd/backends/cpu/wasm_gemm.ts";
+import { Parameters } from "../../autograd/parameters.ts";
+import { Rng } from "../../autograd/random.ts";
+import { ActorCritic } from "../../models/actor_critic.ts";
+import { smallAtari } from "../../models/families.ts";
 import { gemm, setGemmKernels } from "../../autograd/backends/cpu/gemm.ts";
 import {
   relaxedSimdSupported,
@@ -312,6 +317,42 @@ function rolloutStepsPerSec(spec: ModelSpec, ms: number): { full: number; act: n
   return { full: (STEPS * 1000) / full, act: (STEPS * 1000) / act };
 }
 
+/**
+ * Env steps/s of acting as a training worker acts: the `small` model of `models/` with its
+ * parameters in the wasm GEMM's memory (as workers keep them), `batch` observations per forward,
+ * no graph, the LSTM state carried from step to step.
+ */
+function learnerActingStepsPerSec(batch: number, ms: number): number {
+  const definition = smallAtari({
+    observationShape: [1, 42, 42],
+    policy: { kind: "categorical", actions: 6 },
+    hiddenSize: 256,
+  });
+  const init = new Parameters(definition.specs);
+  init.initialize(new Rng(1));
+  const wasm = wasmGemm();
+  const params = wasm === null ? init : Parameters.fromLayout(init.layout(), {
+    data: wasm.alloc(init.size),
+    grad: wasm.alloc(init.size),
+  });
+  params.copyFrom(init.data);
+  const model = new ActorCritic(definition, params);
+  const frames = Array.from({ length: STEPS }, (_, t) => filled(batch * 42 * 42, 100 + t, 0.5));
+  const time = bestTime(
+    () => {
+      let state = model.initialState(batch);
+      noGrad(() => {
+        for (let t = 0; t < STEPS; t++) {
+          state = model.sequence(tensor(frames[t], [batch, 1, 42, 42]), 1, state).state;
+        }
+      });
+    },
+    ms,
+    3,
+  );
+  return (STEPS * batch * 1000) / time;
+}
+
 // ---------------------------------------------------------------------------------------------
 // conv layers
 
@@ -587,6 +628,19 @@ export async function run(args: string[], quiet: boolean): Promise<Record<string
     );
   }
 
+  log("\nacting as a worker acts (small model, weights in wasm memory; env steps/s)");
+  const acting: Record<string, number> = {};
+  for (const batch of [1, 16]) {
+    acting[String(batch)] = round(learnerActingStepsPerSec(batch, quick ? 300 : 2000), 1);
+  }
+  const perEnv = acting["16"] / acting["1"];
+  log(`  batch 1  ${acting["1"].toFixed(1).padStart(8)}`);
+  log(
+    `  batch 16 ${acting["16"].toFixed(1).padStart(8)}   (${
+      perEnv.toFixed(2)
+    }× batch 1 per env step)`,
+  );
+
   const peers: Record<string, unknown> = {};
   if (peersWanted) {
     const tf = await loadTf();
@@ -643,9 +697,13 @@ export async function run(args: string[], quiet: boolean): Promise<Record<string
             (ours.act_steps_per_s / act).toFixed(2)
           }×)`,
         );
+        if (spec.name === "small") {
+          r[spec.name].worker_act_ratio = round(acting["1"] / act);
+          log(`  acting as a worker acts, batch 1: ${(acting["1"] / act).toFixed(2)}× ${key}`);
+        }
       }
       peers[key] = { gemm: g, rollout: r };
     }
   }
-  return { gemm: gemmRows, conv, rollout, peers };
+  return { gemm: gemmRows, conv, rollout, acting, peers };
 }

@@ -1,0 +1,263 @@
+/**
+ * The batched learner on the CPU: a K-env update is the sum of the K environments' own A3C
+ * gradients, the rollout loss with K = 1 is the seeds' A3C loss, and episode ends, LSTM resets and
+ * a3c_continuous's dropped "success" transitions land on the right rows.
+ */
+import assert from "node:assert/strict";
+import { Parameters } from "../autograd/parameters.ts";
+import { Rng } from "../autograd/random.ts";
+import { noGrad, Tensor } from "../autograd/tensor.ts";
+import { a3cLoss } from "../algorithms/a3c.ts";
+import { resolveConfig } from "../algorithms/config.ts";
+import {
+  CpuPolicy,
+  Learner,
+  type Rollout,
+  rolloutLoss,
+  rolloutTargets,
+} from "../algorithms/learner.ts";
+import { Adam } from "../algorithms/optimizers.ts";
+import { gae, nStepReturns } from "../algorithms/returns.ts";
+import { makeTrainingEnv } from "../algorithms/training_env.ts";
+import { ActorCritic } from "../models/actor_critic.ts";
+import { smallAtari } from "../models/families.ts";
+import { categoricalLogProbEntropy } from "../models/heads.ts";
+
+const hp = { gamma: 0.99, tau: 0.95, entropyCoef: 0.01, valueCoef: 0.5 };
+
+function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  what: string,
+) {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  let scale = 1e-6;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]);
+    assert.ok(
+      err <= rtol * scale,
+      `${what}: element ${i} is ${actual[i]}, expected ${expected[i]} (scale ${scale})`,
+    );
+  }
+}
+
+function emptyRollout(T: number, K: number): Rollout {
+  return {
+    steps: T,
+    batch: K,
+    discrete: new Int32Array(T * K),
+    continuous: new Float32Array(0),
+    rewards: new Float32Array(T * K),
+    dones: new Uint8Array(T * K),
+    successes: null,
+    bootstrap: new Float32Array(K),
+  };
+}
+
+/**
+ * Plays a fixed rollout (observations, actions, rewards, episode ends) through a `CpuPolicy` of
+ * batch K, twice in a row (so the second starts from a non-zero LSTM state), and returns the
+ * second rollout's gradient. `resetsAt(t)` gives the reset mask before step t, or null.
+ */
+function gradientOf(
+  model: ActorCritic,
+  K: number,
+  rollouts: { obs: Float32Array; rollout: Rollout; resetsAt: (t: number) => Float32Array | null }[],
+): Float32Array {
+  const policy = new CpuPolicy(model, K);
+  const shared = Float32Array.from(model.parameters.data);
+  let grad = new Float32Array(0);
+  for (const { obs, rollout, resetsAt } of rollouts) {
+    const T = rollout.steps, size = policy.observationSize;
+    policy.begin(shared, T);
+    for (let t = 0; t < T; t++) {
+      policy.act(obs.subarray(t * K * size, (t + 1) * K * size), resetsAt(t), true);
+    }
+    const params = policy.gradient(rollout, (o) => rolloutLoss(o, rollout, policy.policy, hp).loss);
+    grad = Float32Array.from(params.grad);
+  }
+  return grad;
+}
+
+Deno.test("learner: one K-env CPU update is the sum of the K single-env updates", () => {
+  const [T, K, A, H, size] = [5, 3, 6, 16, 42];
+  const definition = smallAtari({
+    observationShape: [1, size, size],
+    policy: { kind: "categorical", actions: A },
+    hiddenSize: H,
+  });
+  const init = new Parameters(definition.specs);
+  init.initialize(new Rng(7));
+  const rng = new Rng(3);
+  // Two consecutive rollouts of K envs; env 1's episode ends at step 2 of the second rollout,
+  // env 2's at the last step of the first (its state is zeroed before the second rollout starts).
+  const rollouts = [0, 1].map((i) => {
+    const rollout = emptyRollout(T, K);
+    for (let j = 0; j < T * K; j++) {
+      rollout.discrete[j] = rng.int(A);
+      rollout.rewards[j] = [-1, 0, 1][rng.int(3)];
+    }
+    rollout.bootstrap.set([0.4, -0.3, 0.2]);
+    if (i === 0) rollout.dones[(T - 1) * K + 2] = 1;
+    else rollout.dones[2 * K + 1] = 1;
+    const obs = Float32Array.from({ length: T * K * size * size }, () => rng.uniform(0, 1));
+    return { obs, rollout };
+  });
+  const resets = (i: number, t: number) => {
+    const m = new Float32Array(K).fill(1);
+    if (i === 1 && t === 0) m[2] = 0;
+    if (i === 1 && t === 3) m[1] = 0;
+    return m.every((v) => v === 1) ? null : m;
+  };
+  const batched = gradientOf(
+    new ActorCritic(definition, Parameters.fromLayout(init.layout(), { data: init.data.slice() })),
+    K,
+    rollouts.map(({ obs, rollout }, i) => ({ obs, rollout, resetsAt: (t) => resets(i, t) })),
+  );
+
+  const summed = new Float32Array(batched.length);
+  for (let b = 0; b < K; b++) {
+    const single = rollouts.map(({ obs, rollout }, i) => {
+      const one = emptyRollout(T, 1);
+      for (let t = 0; t < T; t++) {
+        one.discrete[t] = rollout.discrete[t * K + b];
+        one.rewards[t] = rollout.rewards[t * K + b];
+        one.dones[t] = rollout.dones[t * K + b];
+      }
+      one.bootstrap[0] = rollout.bootstrap[b];
+      const o = new Float32Array(T * size * size);
+      for (let t = 0; t < T; t++) {
+        o.set(
+          obs.subarray((t * K + b) * size * size, (t * K + b + 1) * size * size),
+          t * size * size,
+        );
+      }
+      return {
+        obs: o,
+        rollout: one,
+        resetsAt: (t: number) => {
+          const m = resets(i, t);
+          return m === null || m[b] === 1 ? null : Float32Array.of(0);
+        },
+      };
+    });
+    const g = gradientOf(
+      new ActorCritic(
+        definition,
+        Parameters.fromLayout(init.layout(), { data: init.data.slice() }),
+      ),
+      1,
+      single,
+    );
+    for (let j = 0; j < g.length; j++) summed[j] += g[j];
+  }
+  const layout = init.layout();
+  for (const slot of layout.slots) {
+    const range = [slot.offset, slot.offset + slot.size] as const;
+    assertClose(batched.subarray(...range), summed.subarray(...range), 1e-4, `∂${slot.name}`);
+  }
+  assert.ok(batched.some((g) => g !== 0));
+});
+
+Deno.test("learner: the K = 1 rollout loss is the seeds' A3C loss, a success drops its step", () => {
+  const T = 4, A = 3;
+  const rng = new Rng(5);
+  const logits = new Tensor(Float32Array.from({ length: T * A }, () => rng.uniform(-1, 1)), [T, A]);
+  const value = new Tensor(Float32Array.of(0.3, -0.2, 0.5, 0.1), [T]);
+  const rollout = emptyRollout(T, 1);
+  rollout.discrete.set([0, 2, 1, 1]);
+  rollout.rewards.set([0.5, -1, 1, 2]);
+  rollout.bootstrap[0] = 0.7;
+  const policy = { kind: "categorical", actions: A } as const;
+  const ours = rolloutLoss({ logits, value }, rollout, policy, hp);
+  const { logProb, entropy } = categoricalLogProbEntropy(logits, rollout.discrete);
+  const seeds = a3cLoss({ logProb, entropy, values: value }, [...rollout.rewards], 0.7, T, hp);
+  assert.ok(Math.abs(ours.loss.item() - seeds.loss.item()) < 1e-5);
+  assert.ok(Math.abs(ours.valueLoss.item() - seeds.valueLoss.item()) < 1e-5);
+
+  // a3c_continuous: the episode ends in success at the last step: that transition is dropped and
+  // the step before bootstraps from V(s_3), as a3cLoss does with horizon T − 1.
+  const success = { ...rollout, successes: Uint8Array.of(0, 0, 0, 1) };
+  success.dones = Uint8Array.of(0, 0, 0, 1);
+  const dropped = rolloutLoss({ logits, value }, success, policy, hp);
+  const seedsDropped = a3cLoss(
+    { logProb, entropy, values: value },
+    [...rollout.rewards],
+    0.1,
+    T - 1,
+    hp,
+  );
+  assert.ok(Math.abs(dropped.loss.item() - seedsDropped.loss.item()) < 1e-5);
+});
+
+Deno.test("learner: targets and advantages are cut at each env's episode end", () => {
+  const [T, K] = [3, 2];
+  const rollout = emptyRollout(T, K);
+  rollout.rewards.set([1, 0, 0, 1, 1, 0]); // rows t·K + b
+  rollout.dones[0 * K + 0] = 1; // env 0 ends at step 0
+  rollout.bootstrap.set([2, 3]);
+  const values = Float32Array.of(0.1, 0.2, 0.3, 0.4, 0.5, 0.6);
+  const { targets, advantages, mask } = rolloutTargets(rollout, values, hp);
+  // env 0: [step 0] ends (target 1); steps 1–2 bootstrap from 2
+  const e0 = nStepReturns([0, 1], [0.3, 0.5], 2, hp.gamma).returns;
+  assertClose([targets[0], targets[2], targets[4]], [1, e0[0], e0[1]], 1e-6, "env 0 targets");
+  const a1 = gae([0, 1, 0], [0.2, 0.4, 0.6], 3, hp.gamma, hp.tau).advantages;
+  assertClose([advantages[1], advantages[3], advantages[5]], a1, 1e-6, "env 1 advantages");
+  assert.deepEqual([...mask], [1, 1, 1, 1, 1, 1]);
+});
+
+Deno.test("learner: K = 4 Pong envs on the CPU play T steps each and change the parameters", async () => {
+  const config = resolveConfig("pong", { hiddenSize: 32 });
+  const envs = [0, 1, 2, 3].map((b) => makeTrainingEnv(config, 5 + b));
+  const definition = smallAtari({
+    observationShape: [1, 42, 42],
+    policy: { kind: "categorical", actions: 6 },
+    hiddenSize: 32,
+  });
+  const model = new ActorCritic(definition);
+  model.parameters.initialize(new Rng(1));
+  const shared = Float32Array.from(model.parameters.data);
+  const learner = new Learner(envs, new CpuPolicy(model, 4), config, 5);
+  const adam = new Adam(model.parameters.layout().slots, { lr: 1e-3, eps: 1e-3 }, {
+    shared: false,
+    size: model.parameters.size,
+  });
+  const before = shared.slice();
+  for (let i = 0; i < 2; i++) {
+    const stats = await learner.update(6, adam, shared);
+    assert.equal(stats.steps, 24);
+    assert.ok(stats.entropy > 0 && stats.entropy <= Math.log(6) + 1e-6);
+    assert.ok(stats.gradNorm > 0 && Number.isFinite(stats.gradNorm));
+  }
+  assert.ok(shared.every(Number.isFinite));
+  assert.ok(shared.some((p, i) => p !== before[i]));
+  for (const env of envs) env.close();
+});
+
+Deno.test("learner: a reset zeroes only that env's LSTM state, before its step", () => {
+  const size = 42, K = 2;
+  const definition = smallAtari({
+    observationShape: [1, size, size],
+    policy: { kind: "categorical", actions: 6 },
+    hiddenSize: 16,
+  });
+  const model = new ActorCritic(definition);
+  model.parameters.initialize(new Rng(2));
+  const rng = new Rng(4);
+  const frame = () => Float32Array.from({ length: K * size * size }, () => rng.uniform(0, 1));
+  const policy = new CpuPolicy(model, K);
+  policy.begin(Float32Array.from(model.parameters.data), 2);
+  policy.act(frame(), null, true);
+  const obs = frame();
+  const out = policy.act(obs, Float32Array.of(1, 0), true);
+  const fresh = noGrad(() =>
+    model.sequence(new Tensor(obs, [K, 1, size, size]), 1, null).outputs.logits!.data
+  );
+  // env 1 starts from zeros; env 0 carries its state from the first step.
+  assertClose(out.logits!.subarray(6, 12), fresh.subarray(6, 12), 1e-6, "env 1 after its reset");
+  let drift = 0;
+  for (let j = 0; j < 6; j++) drift += Math.abs(fresh[j] - out.logits![j]);
+  assert.ok(drift > 1e-6, "env 0 kept its state");
+});
