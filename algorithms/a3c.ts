@@ -99,8 +99,8 @@ export function a3cLoss(
   const r = rewards.slice(0, horizon);
   const R = nStepReturns(r, v, bootstrap, hp.gamma).returns; // value targets R_t
   const A = gae(r, v, bootstrap, hp.gamma, hp.tau).advantages; // A_t (no gradient)
-  const targets = new Float32Array(steps), advantages = new Float32Array(steps);
-  const mask = new Float32Array(steps);
+  const targets = new Float64Array(steps), advantages = new Float64Array(steps);
+  const mask = new Float64Array(steps);
   for (let t = 0; t < horizon; t++) [targets[t], advantages[t], mask[t]] = [R[t], A[t], 1];
   return lossFromTargets(outputs, targets, advantages, mask, hp);
 }
@@ -111,21 +111,24 @@ export function a3cLoss(
  */
 export function lossFromTargets(
   outputs: { logProb: Tensor; entropy: Tensor; values: Tensor },
-  targets: Float32Array,
-  advantages: Float32Array,
-  mask: Float32Array,
+  targets: ArrayLike<number>,
+  advantages: ArrayLike<number>,
+  mask: ArrayLike<number>,
   hp: Pick<A3CHyperParameters, "entropyCoef" | "valueCoef">,
 ): A3CLoss {
   const { logProb, entropy, values } = outputs;
   const n = values.size;
-  const constant = (data: Float32Array) =>
-    new Tensor(values.dtype === "float32" ? data : Float64Array.from(data), [n]);
-  const m = constant(mask);
+  const constant = (fill: (i: number) => number) => {
+    const data = values.dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+    for (let i = 0; i < n; i++) data[i] = fill(i);
+    return new Tensor(data, [n]);
+  };
+  const m = constant((i) => mask[i]);
   const policyLoss = sub(
-    neg(sum(mul(logProb, constant(advantages.map((a, i) => a * mask[i]))))),
+    neg(sum(mul(logProb, constant((i) => advantages[i] * mask[i])))),
     mulScalar(sum(mul(entropy, m)), hp.entropyCoef),
   );
-  const error = mul(sub(constant(targets), values), m);
+  const error = mul(sub(constant((i) => targets[i]), values), m);
   const valueLoss = mulScalar(sum(mul(error, error)), 0.5);
   return { loss: add(policyLoss, mulScalar(valueLoss, hp.valueCoef)), policyLoss, valueLoss };
 }

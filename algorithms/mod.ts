@@ -9,11 +9,5 @@ export * from "./returns.ts";
 export * from "./optimizers.ts";
 export * from "./learner.ts";
 export { a3cLoss, greedyAction, lossFromTargets } from "./a3c.ts";
-export type {
-  A3CHyperParameters,
-  A3CLoss,
-  EpisodeRecord,
-  UpdateStats,
-  UpdateTime,
-} from "./a3c.ts";
+export type { A3CHyperParameters, A3CLoss, EpisodeRecord, UpdateStats, UpdateTime } from "./a3c.ts";
 export { GpuPolicy } from "./a3g.ts";

@@ -25,6 +25,7 @@ import {
   readCheckpoint,
 } from "../io/checkpoint.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
+import { noGrad, Tensor } from "../autograd/tensor.ts";
 import { argmax, type PolicyKind } from "../models/heads.ts";
 import { modelDefinition } from "../models/mod.ts";
 
@@ -56,6 +57,12 @@ export const EVAL_BACKENDS: readonly EvalBackend[] = ["ts", "onnx"];
 export interface EvalOptions {
   /** `ts` (the default) or `onnx`. */
   backend?: EvalBackend;
+  /**
+   * Envs played at once with one batched forward per step (`ts` only; default 1). Env i's first
+   * reset takes seed + i and it plays episodes i, i + envs, …, so the set of episodes does not
+   * depend on which ones end first.
+   */
+  envs?: number;
 }
 
 /** Picks greedy actions for one environment, carrying any recurrent state between steps. */
@@ -115,12 +122,7 @@ export async function checkpointModel(
   const config = evalConfig(envName, savedConfig);
   const env = makeTrainingEnv(config, seed);
   try {
-    // Play with the observation statistics the model was evaluated with, frozen (a3c_continuous).
-    const rms = observationStatistics(env);
-    if (rms !== null && saved.normalisation !== undefined) {
-      rms.import(saved.normalisation as RunningMeanStdState);
-      rms.freeze();
-    }
+    freezeStatistics(env, saved);
     const definition = modelDefinition(
       config.model,
       env.observationSpace,
@@ -137,6 +139,87 @@ export async function checkpointModel(
     env.close();
     throw error;
   }
+}
+
+/** Makes `env` normalise with the checkpoint's observation statistics, frozen (a3c_continuous). */
+function freezeStatistics(env: Env, saved: LoadedCheckpoint): void {
+  const rms = observationStatistics(env);
+  if (rms !== null && saved.normalisation !== undefined) {
+    rms.import(saved.normalisation as RunningMeanStdState);
+    rms.freeze();
+  }
+}
+
+/**
+ * Plays `episodes` greedy episodes (real games through lost lives) in `envs.length` envs at once,
+ * one batched forward per step: env i plays episodes i, i + n, …; its first reset takes seed + i.
+ */
+function playBatched(
+  model: ActorCritic,
+  envs: Env[],
+  envId: string,
+  episodes: number,
+  seed: number,
+): EvalResult {
+  const n = envs.length, size = model.definition.observationShape.reduce((a, b) => a * b, 1);
+  const obs = new Float32Array(n * size);
+  const quota = envs.map((_, i) => Math.floor(episodes / n) + (i < episodes % n ? 1 : 0));
+  const reward = new Float64Array(n), length = new Int32Array(n);
+  const rewards: number[] = [], lengths: number[] = [];
+  envs.forEach((env, i) => {
+    if (quota[i] > 0) obs.set(env.reset({ seed: seed + i }).observation, i * size);
+  });
+  let state = model.initialState(n);
+  let resets: Float32Array | null = null;
+  const policy = model.policy;
+  while (quota.some((q) => q > 0)) {
+    const x = new Tensor(obs, [n, ...model.definition.observationShape]);
+    const step = noGrad(() => model.sequence(x, 1, state, resets ?? undefined));
+    state = step.state;
+    resets = null;
+    for (let i = 0; i < n; i++) {
+      if (quota[i] === 0) continue;
+      const action = policy.kind === "categorical"
+        ? argmax(step.outputs.logits!.data, i, policy.actions)
+        : Float32Array.from(
+          step.outputs.mean!.data.subarray(i * policy.dims, (i + 1) * policy.dims),
+        );
+      const r = envs[i].step(action);
+      reward[i] += r.reward;
+      length[i]++;
+      let next = r.observation;
+      if (r.terminated || r.truncated) {
+        if (r.info.wasRealDone !== false) {
+          rewards.push(reward[i]);
+          lengths.push(length[i]);
+          reward[i] = 0;
+          length[i] = 0;
+          quota[i]--;
+        }
+        if (quota[i] > 0) next = envs[i].reset().observation;
+        resets ??= new Float32Array(n).fill(1);
+        resets[i] = 0;
+      }
+      if (quota[i] > 0) obs.set(next, i * size);
+    }
+  }
+  return summarize(envId, rewards, lengths);
+}
+
+function summarize(envId: string, rewards: number[], lengths: number[]): EvalResult {
+  const episodes = rewards.length;
+  const mean = rewards.reduce((a, b) => a + b, 0) / episodes;
+  const std = Math.sqrt(rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / episodes);
+  return {
+    env: envId,
+    episodes,
+    mean,
+    std,
+    min: Math.min(...rewards),
+    max: Math.max(...rewards),
+    lengths,
+    rewards,
+  };
 }
 
 /** a3g's own forward. */
@@ -221,18 +304,7 @@ async function play(
     rewards.push(reward);
     lengths.push(length);
   }
-  const mean = rewards.reduce((a, b) => a + b, 0) / episodes;
-  const std = Math.sqrt(rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / episodes);
-  return {
-    env: envId,
-    episodes,
-    mean,
-    std,
-    min: Math.min(...rewards),
-    max: Math.max(...rewards),
-    lengths,
-    rewards,
-  };
+  return summarize(envId, rewards, lengths);
 }
 
 /**
@@ -251,7 +323,28 @@ export async function evaluateCheckpoint(
   if (!EVAL_BACKENDS.includes(backend)) {
     throw new RangeError(`eval: backend '${backend}' is unknown, expected ts or onnx`);
   }
-  const { config, env, model } = await checkpointModel(checkpoint, name, seed);
+  const parallel = options.envs ?? 1;
+  if (!(Number.isInteger(parallel) && parallel >= 1)) {
+    throw new RangeError(`eval: envs is ${parallel}, expected an integer ≥ 1`);
+  }
+  if (parallel > 1 && backend !== "ts") {
+    throw new RangeError(
+      "eval: --envs above 1 plays with a3g's forward; it cannot take --backend onnx",
+    );
+  }
+  const { config, env, model, saved } = await checkpointModel(checkpoint, name, seed);
+  if (parallel > 1) {
+    const envs = [env];
+    try {
+      for (let i = 1; i < Math.min(parallel, episodes); i++) {
+        envs.push(makeTrainingEnv(config, seed + i));
+        freezeStatistics(envs[i], saved);
+      }
+      return playBatched(model, envs, config.env, episodes, seed);
+    } finally {
+      for (const e of envs) e.close();
+    }
+  }
   try {
     let actor: GreedyActor;
     if (backend === "ts") {
@@ -366,6 +459,12 @@ if (import.meta.main) {
     .option("--checkpoint <path>", "checkpoint (path without extension)")
     .option("--episodes <n>", "episodes to play", positiveInt, 100)
     .option("--seed <n>", "seed of the first episode", positiveInt, 1)
+    .option(
+      "--envs <n>",
+      "play n envs at once with one batched forward per step (env i seeded with seed + i)",
+      positiveInt,
+      1,
+    )
     .addOption(
       new Option("--backend <name>", "forward to play with: a3g's own or onnxruntime")
         .choices(["ts", "onnx"] as const),
@@ -386,6 +485,9 @@ if (import.meta.main) {
     if (o.gif !== undefined && o.checkpoint === undefined) {
       throw usage("--gif records a checkpoint's model; give --checkpoint <path>");
     }
+    if (o.envs > 1 && (o.onnxModel !== undefined || o.backend === "onnx")) {
+      throw usage("--envs above 1 plays with a3g's own forward; it cannot take onnx");
+    }
     if (o.onnxModel !== undefined && o.backend === "ts") {
       throw usage("--onnx-model plays with onnxruntime; it cannot take --backend ts");
     }
@@ -393,6 +495,7 @@ if (import.meta.main) {
       ? await evaluateOnnxModel(cmd.args[0], o.onnxModel, o.episodes, o.seed)
       : await evaluateCheckpoint(cmd.args[0], o.checkpoint!, o.episodes, o.seed, {
         backend: o.backend ?? "ts",
+        envs: o.envs,
       });
     if (o.json) {
       const { env, episodes, mean, std, min, max } = r;

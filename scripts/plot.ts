@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError } from "npm:@commander-js/extra-typings@1
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic_file.ts";
 import { renderSvg, rewardChartSpec } from "./plot/chart.ts";
-import { PlotError, readMetrics } from "./plot/metrics.ts";
+import { describeTime, PlotError, readMetrics, type TimeBreakdown } from "./plot/metrics.ts";
 import { svgToPng } from "./plot/png.ts";
 
 export { PlotError } from "./plot/metrics.ts";
@@ -26,10 +26,11 @@ export interface PlotOptions {
   svgOnly?: boolean;
 }
 
-/** The files {@link plotRun} wrote. */
+/** The files {@link plotRun} wrote, and where the run's time went (null for older runs). */
 export interface PlotResult {
   svg: string;
   png?: string;
+  time: TimeBreakdown | null;
 }
 
 async function readConfig(runDir: string): Promise<{ env?: string; targetReward?: number }> {
@@ -61,7 +62,7 @@ export async function plotRun(runDir: string, options: PlotOptions = {}): Promis
   const png = options.svgOnly ? undefined : await svgToPng(svg, options.scale ?? 2);
   const out = options.out ?? runDir;
   await Deno.mkdir(out, { recursive: true });
-  const result: PlotResult = { svg: join(out, "rewards.svg") };
+  const result: PlotResult = { svg: join(out, "rewards.svg"), time: metrics.time };
   await writeFileAtomic(result.svg, svg);
   if (png) {
     result.png = join(out, "rewards.png");
@@ -90,6 +91,7 @@ if (import.meta.main) {
     const o = cmd.opts();
     const r = await plotRun(cmd.args[0], { out: o.out, scale: o.scale, svgOnly: o.svgOnly });
     console.log(`wrote ${r.svg}${r.png ? ` and ${r.png}` : ""}`);
+    if (r.time !== null) console.log(describeTime(r.time));
   } catch (error) {
     const e = error as Error & { code?: string };
     if (e.code === "commander.helpDisplayed") Deno.exit(0);

@@ -179,3 +179,36 @@ Deno.test("plot: the command writes to --out and reports a bad run in one line w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("plot: phase times of the workers and the evaluator's playing time are summed", () => {
+  const lines = [
+    {
+      type: "losses",
+      time: 1,
+      frames: 10,
+      worker: 0,
+      time_ms: { act: 30, env: 10, learn: 50, optimizer: 5, wall: 100 },
+    },
+    {
+      type: "losses",
+      time: 2,
+      frames: 20,
+      worker: 1,
+      time_ms: { act: 20, env: 5, learn: 60, optimizer: 5, wall: 100 },
+    },
+    { type: "eval_episode", time: 3, frames: 30, reward: -21, length: 800, seconds: 0.5 },
+    { type: "train_episode", time: 4, frames: 40, reward: -20, length: 700 },
+  ];
+  const m = parseMetrics(lines.map((l) => JSON.stringify(l)).join("\n") + "\n", "m.jsonl");
+  assert.deepEqual(m.time, {
+    act: 50,
+    env: 15,
+    learn: 110,
+    optimizer: 10,
+    wall: 200,
+    evalSeconds: 0.5,
+    elapsed: 4,
+  });
+  const older = parseMetrics(JSON.stringify(lines[3]) + "\n", "m.jsonl");
+  assert.equal(older.time, null);
+});

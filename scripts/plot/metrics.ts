@@ -33,6 +33,25 @@ export interface RunMetrics {
   eval: EpisodePoint[];
   /** Why the run stopped, if it has (`end` line). */
   endReason?: string;
+  /**
+   * Where the training workers' time went, summed over every worker (milliseconds; `wall` is
+   * their wall time, so `wall` minus the phases is time outside updates), and the seconds the
+   * evaluator spent playing. Null for runs written before phase times were logged.
+   */
+  time: TimeBreakdown | null;
+}
+
+/** Summed phase times of a run's training workers and its evaluator's playing time. */
+export interface TimeBreakdown {
+  act: number;
+  env: number;
+  learn: number;
+  optimizer: number;
+  wall: number;
+  /** Seconds the evaluator spent playing its episodes. */
+  evalSeconds: number;
+  /** Seconds from the first to the last record. */
+  elapsed: number;
 }
 
 const WINDOW = 100;
@@ -60,6 +79,16 @@ export function parseMetrics(text: string, path: string): RunMetrics {
   const evalRaw: (Omit<EpisodePoint, "mean100"> & { recorded?: number })[] = [];
   let endReason: string | undefined;
   let entries = 0;
+  const time: TimeBreakdown = {
+    act: 0,
+    env: 0,
+    learn: 0,
+    optimizer: 0,
+    wall: 0,
+    evalSeconds: 0,
+    elapsed: 0,
+  };
+  let timed = false;
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n].trim();
     if (line === "") continue;
@@ -78,6 +107,15 @@ export function parseMetrics(text: string, path: string): RunMetrics {
       throw new PlotError(`${path} line ${n + 1}: expected a "type" field, got ${clip(line)}`);
     }
     entries++;
+    if (typeof e.time === "number") time.elapsed = Math.max(time.elapsed, e.time);
+    if (e.type === "losses" && typeof e.time_ms === "object" && e.time_ms !== null) {
+      const t = e.time_ms as Record<string, unknown>;
+      for (const k of ["act", "env", "learn", "optimizer", "wall"] as const) {
+        if (typeof t[k] === "number") time[k] += t[k] as number;
+      }
+      timed = true;
+    }
+    if (e.type === "eval_episode" && typeof e.seconds === "number") time.evalSeconds += e.seconds;
     if (e.type === "train_episode" || e.type === "eval_episode") {
       for (const field of ["time", "frames", "reward"]) {
         if (typeof e[field] !== "number" || !Number.isFinite(e[field])) {
@@ -117,6 +155,7 @@ export function parseMetrics(text: string, path: string): RunMetrics {
     // Recomputed over the whole file: the evaluator's own mean restarts when a run is resumed.
     eval: evalRaw.map(({ recorded: _recorded, ...p }, i) => ({ ...p, mean100: evalMeans[i] })),
     endReason,
+    time: timed ? time : null,
   };
 }
 
@@ -139,4 +178,17 @@ export async function readMetrics(path: string): Promise<RunMetrics> {
 
 function clip(line: string): string {
   return JSON.stringify(line.length > 60 ? `${line.slice(0, 57)}...` : line);
+}
+
+/** The breakdown as one line of percentages (of the training workers' wall time). */
+export function describeTime(t: TimeBreakdown): string {
+  const pct = (v: number) => `${(100 * v / t.wall).toFixed(1)}%`;
+  const other = t.wall - t.act - t.env - t.learn - t.optimizer;
+  return `training workers: acting ${pct(t.act)}, envs ${pct(t.env)}, loss and backward ${
+    pct(t.learn)
+  }, clip and optimizer ${pct(t.optimizer)}, outside updates ${pct(other)}; evaluator: ${
+    t.evalSeconds.toFixed(0)
+  } s playing in ${t.elapsed.toFixed(0)} s (${
+    (100 * t.evalSeconds / t.elapsed).toFixed(1)
+  }% of a core)`;
 }
