@@ -150,13 +150,17 @@ export const DEFAULTS: TrainConfig = {
 
 /** Presets behind `deno task train <name>`: overrides of `DEFAULTS`. */
 export const PRESETS: Record<string, Partial<TrainConfig>> = {
-  // pytorch-a3c's recipe (42×42, ELU conv + LSTM 256, clip 50): the small model fits 2 cores.
+  // pytorch-a3c's model (42×42, ELU conv + LSTM 256, clip 50) with 8 envs per learner; the
+  // learning rate chosen by short measured runs (README, results/pong-preset): per agent step,
+  // lr/(K·T) ≈ 6e-6 learned fastest (lr 1e-4 and 4e-4 slower, 2e-3 at K = 8 slower again).
   pong: {
     env: "PongNoFrameskip-v4",
     model: "small",
     hiddenSize: 256,
     maxGradNorm: 50,
-    targetReward: 18,
+    envsPerWorker: 8,
+    lr: 1e-3,
+    targetReward: 20,
   },
   breakout: { env: "BreakoutNoFrameskip-v4", model: "small", hiddenSize: 256, maxGradNorm: 50 },
   cartpole: {

@@ -20,7 +20,7 @@
  * @module
  */
 import { gemm, gemmKernels } from "../backends/cpu/gemm.ts";
-import { type WasmGemm, wasmGemm } from "../backends/cpu/wasm_gemm.ts";
+import { type ColGeometry, type WasmGemm, wasmGemm } from "../backends/cpu/wasm_gemm.ts";
 import {
   allocate,
   assertSameDType,
@@ -53,21 +53,13 @@ export interface Conv1dOptions {
   padding?: number;
 }
 
-/** Geometry of one convolution (a 1-D convolution is a 2-D one with H = kH = 1). */
-interface ConvGeometry {
+/**
+ * Geometry of one convolution (a 1-D convolution is a 2-D one with H = kH = 1): the im2col
+ * kernel's, with the batch n and the output channels o.
+ */
+interface ConvGeometry extends ColGeometry {
   n: number;
-  c: number;
-  h: number;
-  w: number;
   o: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  oh: number;
-  ow: number;
 }
 
 function pair(op: string, name: string, v: number | readonly [number, number]): [number, number] {

@@ -877,42 +877,17 @@ export class WasmGemm {
    * first column; its rows are `ld` floats apart). See `ColGeometry`.
    */
   im2col(x: Float32Array, col: Float32Array, g: ColGeometry, ld: number): void {
-    this.im2colKernel(
-      x.byteOffset,
-      col.byteOffset,
-      g.c,
-      g.h,
-      g.w,
-      g.kh,
-      g.kw,
-      g.sh,
-      g.sw,
-      g.ph,
-      g.pw,
-      g.oh,
-      g.ow,
-      ld,
-    );
+    this.#columns(this.im2colKernel, x, col, g, ld);
   }
 
   /** Adds one sample's im2col matrix `col` back into `x` (both views of this memory). */
   col2im(col: Float32Array, x: Float32Array, g: ColGeometry, ld: number): void {
-    this.col2imKernel(
-      x.byteOffset,
-      col.byteOffset,
-      g.c,
-      g.h,
-      g.w,
-      g.kh,
-      g.kw,
-      g.sh,
-      g.sw,
-      g.ph,
-      g.pw,
-      g.oh,
-      g.ow,
-      ld,
-    );
+    this.#columns(this.col2imKernel, x, col, g, ld);
+  }
+
+  #columns(kernel: ColKernel, x: Float32Array, col: Float32Array, g: ColGeometry, ld: number) {
+    const { c, h, w, kh, kw, sh, sw, ph, pw, oh, ow } = g;
+    kernel(x.byteOffset, col.byteOffset, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, ld);
   }
 
   /** Whether a product's copies fit in the memory's 2 GiB limit (else use another path). */
