@@ -73,6 +73,8 @@ export interface UpdateStats {
    * computing the loss and its gradient, and clipping and applying it.
    */
   time?: UpdateTime;
+  /** Whether the update was skipped because its loss or gradient was not finite. */
+  skipped?: boolean;
 }
 
 /** The three losses of a rollout (each a one-element tensor). */

@@ -451,7 +451,10 @@ export class Learner {
     const gradNorm = hp.maxGradNorm === null
       ? params.gradNorm()
       : params.clipGradNorm(hp.maxGradNorm);
-    if (Number.isFinite(gradNorm)) optimizer.step(shared, params.grad);
+    // A non-finite loss or gradient (a NaN reward, an overflow) never reaches the shared
+    // parameters or the optimizer's statistics: the update is skipped and counted.
+    const skipped = !Number.isFinite(gradNorm) || !Number.isFinite(losses!.loss.item());
+    if (!skipped) optimizer.step(shared, params.grad);
     lap("optimizer");
     return {
       steps: steps * K,
@@ -461,6 +464,7 @@ export class Learner {
       gradNorm,
       episodes,
       time,
+      skipped,
     };
   }
 }

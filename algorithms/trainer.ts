@@ -29,7 +29,13 @@ import {
 } from "./worker_protocol.ts";
 
 /** Why a run ended. */
-export type StopReason = "max-frames" | "max-minutes" | "solved" | "interrupted" | "error";
+export type StopReason =
+  | "max-frames"
+  | "max-minutes"
+  | "solved"
+  | "interrupted"
+  | "non-finite"
+  | "error";
 
 /** What `train` returns. */
 export interface TrainResult {
@@ -39,6 +45,8 @@ export interface TrainResult {
   steps: number;
   episodes: number;
   updates: number;
+  /** Updates skipped because their loss or gradient was not finite. */
+  skippedUpdates: number;
   seconds: number;
   /** Mean of the last (up to) 100 evaluation episodes, or null. */
   evalMean: number | null;
@@ -65,6 +73,8 @@ export interface TrainStatus {
   framesPerSecond: number;
   steps: number;
   updates: number;
+  /** Updates skipped because their loss or gradient was not finite. */
+  skippedUpdates: number;
   episodes: number;
   trainMean: number | null;
   evalMean: number | null;
@@ -253,6 +263,7 @@ export async function train(
   let losses: { policyLoss: number; valueLoss: number; entropy: number; gradNorm: number } | null =
     null;
   let reason: StopReason | null = null;
+  let skippedUpdates = 0;
   let solved: TrainResult["solved"] = null;
   let firstError: string | undefined;
   let allStopped!: () => void;
@@ -286,7 +297,12 @@ export async function train(
         });
         break;
       case "stats":
-        losses = m;
+        skippedUpdates += m.skipped;
+        if (m.skipped > 0) {
+          board((w) => w.scalar("train/skipped_updates", skippedUpdates, frames));
+        }
+        // A second of skipped updates only has no finite losses to show.
+        if (Number.isFinite(m.policyLoss)) losses = m;
         record({
           type: "losses",
           time: t,
@@ -296,6 +312,7 @@ export async function train(
           value_loss: m.valueLoss,
           entropy: m.entropy,
           grad_norm: m.gradNorm,
+          skipped: m.skipped,
           time_ms: roundTimes(m.time),
         });
         board((w) => {
@@ -406,6 +423,7 @@ export async function train(
       framesPerSecond: fps,
       steps: c.steps,
       updates: c.updates,
+      skippedUpdates,
       episodes: c.episodes,
       trainMean: mean(trainRewards),
       evalMean: mean(evalRewards),
@@ -433,6 +451,12 @@ export async function train(
       lastPrint = now;
     }
     if (config.maxFrames !== null && frames >= config.maxFrames) requestStop("max-frames");
+    if (!allFinite(params.data)) {
+      firstError ??= "the shared parameters are no longer finite; the run stops and keeps " +
+        "its last checkpoint";
+      console.error(firstError);
+      requestStop("non-finite");
+    }
     if (config.maxMinutes !== null && s.seconds >= config.maxMinutes * 60) {
       requestStop("max-minutes");
     }
@@ -442,7 +466,9 @@ export async function train(
   await stoppedPromise;
   clearInterval(tick);
   if (canSignal) Deno.removeSignalListener("SIGINT", onSigint);
-  save("latest", checkpoint(Float32Array.from(params.data), true));
+  const last = Float32Array.from(params.data);
+  // Parameters that are no longer finite never replace the last good checkpoint.
+  if (allFinite(last)) save("latest", checkpoint(last, true));
   await writes;
   const final = status();
   // The run's average speed as the last point, so even a run shorter than a tick logs one.
@@ -463,6 +489,7 @@ export async function train(
     steps: final.steps,
     episodes: final.episodes,
     updates: final.updates,
+    skippedUpdates: final.skippedUpdates,
     seconds: final.seconds,
     evalMean: final.evalMean,
     solved,
@@ -478,6 +505,12 @@ function si(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : `${n}`;
 }
 
+/** Whether every value is finite. */
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
 /** A worker's phase times in whole milliseconds (metrics records stay short). */
 function roundTimes(time: object): Record<string, number> {
   return Object.fromEntries(Object.entries(time).map(([k, v]) => [k, Math.round(v)]));
@@ -489,7 +522,8 @@ export function formatStatus(s: TrainStatus): string {
   return `${m}:${String(sec).padStart(2, "0")} frames ${si(s.frames)} (${
     s.framesPerSecond.toFixed(0)
   }/s)` +
-    ` updates ${si(s.updates)} episodes ${s.episodes}` +
+    ` updates ${si(s.updates)}${s.skippedUpdates ? ` (${s.skippedUpdates} skipped)` : ""}` +
+    ` episodes ${s.episodes}` +
     ` | train ${fmt(s.trainMean)} eval ${fmt(s.evalMean)} best ${fmt(s.evalBest)}` +
     ` | π ${fmt(s.policyLoss, 3)} v ${fmt(s.valueLoss, 3)} H ${fmt(s.entropy, 3)}`;
 }

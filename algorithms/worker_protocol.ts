@@ -62,6 +62,8 @@ export type WorkerMessage =
     valueLoss: number;
     entropy: number;
     gradNorm: number;
+    /** Updates skipped since the last stats message (non-finite loss or gradient). */
+    skipped: number;
     /** Milliseconds since the last stats message: wall time, and each phase of the updates. */
     time: UpdateTime & { wall: number };
   }
@@ -97,6 +99,7 @@ export class UpdateReporter {
   #valueLoss = 0;
   #entropy = 0;
   #gradNorm = 0;
+  #skipped = 0;
   #time: UpdateTime = { act: 0, env: 0, learn: 0, optimizer: 0 };
   #lastPost = performance.now();
   readonly #counters: Float64Array;
@@ -129,6 +132,7 @@ export class UpdateReporter {
     gradNorm: number;
     episodes: { reward: number; length: number }[];
     time?: UpdateTime;
+    skipped?: boolean;
   }): void {
     const c = this.#counters, slot = this.#slot;
     c[slot + COUNTER_STEPS] += stats.steps;
@@ -136,11 +140,16 @@ export class UpdateReporter {
     c[slot + COUNTER_UPDATES] += 1;
     c[slot + COUNTER_EPISODES] += stats.episodes.length;
     for (const e of stats.episodes) this.post({ type: "episode", worker: this.worker, ...e });
-    this.#n++;
-    this.#policyLoss += stats.policyLoss;
-    this.#valueLoss += stats.valueLoss;
-    this.#entropy += stats.entropy;
-    this.#gradNorm += stats.gradNorm;
+    if (stats.skipped) {
+      // Its losses are not finite; they stay out of the means.
+      this.#skipped++;
+    } else {
+      this.#n++;
+      this.#policyLoss += stats.policyLoss;
+      this.#valueLoss += stats.valueLoss;
+      this.#entropy += stats.entropy;
+      this.#gradNorm += stats.gradNorm;
+    }
     if (stats.time !== undefined) {
       for (const k of TIME_PHASES) this.#time[k] += stats.time[k];
     }
@@ -150,20 +159,22 @@ export class UpdateReporter {
   /** Posts the mean losses since the last post (if any update happened). */
   flush(): void {
     const n = this.#n;
-    if (n === 0) return;
+    if (n === 0 && this.#skipped === 0) return;
     const now = performance.now();
     this.post({
       type: "stats",
       worker: this.worker,
       updates: n,
-      policyLoss: this.#policyLoss / n,
-      valueLoss: this.#valueLoss / n,
-      entropy: this.#entropy / n,
-      gradNorm: this.#gradNorm / n,
+      policyLoss: n === 0 ? NaN : this.#policyLoss / n,
+      valueLoss: n === 0 ? NaN : this.#valueLoss / n,
+      entropy: n === 0 ? NaN : this.#entropy / n,
+      gradNorm: n === 0 ? NaN : this.#gradNorm / n,
+      skipped: this.#skipped,
       time: { ...this.#time, wall: now - this.#lastPost },
     });
     this.#lastPost = now;
     this.#time = { act: 0, env: 0, learn: 0, optimizer: 0 };
+    this.#skipped = 0;
     this.#n =
       this.#policyLoss =
       this.#valueLoss =

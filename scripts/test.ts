@@ -1,13 +1,15 @@
 /**
- * `deno task test`: format check, lint, type check, then every test; prints one closing line
+ * `deno task test`: format check, lint, type check, the set-up of what the tests need beyond Deno
+ * (`test/setup.ts`: installed with apt where it can be), then every test; prints one closing line
  * `N passed, N failed` counting each check, test and test step, and exits non-zero on any failure.
  * Extra arguments are passed to `deno test` (e.g. a file or `--filter`).
  *
  * @module
  */
+import { setUpTests } from "./test/setup.ts";
 
 const deno = Deno.execPath();
-const env = { NO_COLOR: "1" };
+const env: Record<string, string> = { NO_COLOR: "1" };
 
 async function run(name: string, args: string[]): Promise<boolean> {
   console.log(`\n== ${name}: deno ${args.join(" ")}`);
@@ -43,6 +45,14 @@ if (!filesOnly) {
     else failed++;
   }
 }
+
+console.log("\n== setup: what the tests need beyond Deno");
+const setup = await setUpTests((line) => console.log(line));
+Object.assign(env, setup.env);
+for (const line of setup.missing) console.log(line);
+console.log(`== setup: ${setup.missing.length === 0 ? "ok" : "failed"}`);
+if (setup.missing.length === 0) passed++;
+else failed++;
 
 const junit = await Deno.makeTempFile({ suffix: ".xml" });
 const ok = await run("tests", [

@@ -20,7 +20,11 @@ import { Adam } from "../algorithms/optimizers.ts";
 import { gae, nStepReturns } from "../algorithms/returns.ts";
 import { makeTrainingEnv } from "../algorithms/training_env.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
-import { smallAtari } from "../models/families.ts";
+import { mlp, smallAtari } from "../models/families.ts";
+import { makeEnv } from "../envs/registry.ts";
+import type { Action, Env, StepResult } from "../envs/core.ts";
+import { Wrapper } from "../envs/wrappers/wrapper.ts";
+import { UpdateReporter, type WorkerMessage } from "../algorithms/worker_protocol.ts";
 import { categoricalLogProbEntropy } from "../models/heads.ts";
 
 const hp = { gamma: 0.99, tau: 0.95, entropyCoef: 0.01, valueCoef: 0.5 };
@@ -260,4 +264,55 @@ Deno.test("learner: a reset zeroes only that env's LSTM state, before its step",
   let drift = 0;
   for (let j = 0; j < 6; j++) drift += Math.abs(fresh[j] - out.logits![j]);
   assert.ok(drift > 1e-6, "env 0 kept its state");
+});
+
+/** CartPole whose `at`-th step (counting from 1) returns a NaN reward. */
+class PoisonedReward extends Wrapper {
+  steps = 0;
+  constructor(env: Env, readonly at: number) {
+    super(env);
+  }
+  override step(action: Action): StepResult {
+    const r = super.step(action);
+    return ++this.steps === this.at ? { ...r, reward: NaN } : r;
+  }
+}
+
+Deno.test("learner: a NaN reward skips the update; nothing shared changes", async () => {
+  const config = resolveConfig("cartpole", { hiddenSize: 16 });
+  const env = new PoisonedReward(makeEnv("CartPole-v1"), 3);
+  const definition = mlp({
+    observationShape: [4],
+    policy: { kind: "categorical", actions: 2 },
+    hiddenSize: 16,
+  });
+  const model = new ActorCritic(definition);
+  model.parameters.initialize(new Rng(1));
+  const shared = Float32Array.from(model.parameters.data);
+  const adam = new Adam(model.parameters.layout().slots, { lr: 1e-2, eps: 1e-8 }, {
+    shared: false,
+    size: model.parameters.size,
+  });
+  const learner = new Learner([env], new CpuPolicy(model, 1), config, 2);
+  const before = shared.slice(), state = JSON.stringify(adam.state());
+  const poisoned = await learner.update(5, adam, shared);
+  assert.equal(poisoned.skipped, true);
+  assert.deepEqual(shared, before, "the shared parameters are untouched");
+  assert.equal(JSON.stringify(adam.state()), state, "the optimizer's statistics are untouched");
+  const clean = await learner.update(5, adam, shared);
+  assert.equal(clean.skipped, false);
+  assert.ok(shared.some((p, i) => p !== before[i]));
+  assert.ok(shared.every(Number.isFinite));
+
+  // The reporter counts the skipped update and keeps its NaN out of the mean losses.
+  const posted: WorkerMessage[] = [];
+  const reporter = new UpdateReporter(0, new SharedArrayBuffer(64), 0, 1, (m) => posted.push(m));
+  reporter.record(poisoned);
+  reporter.record(clean);
+  reporter.flush();
+  const stats = posted.find((m) => m.type === "stats");
+  assert.ok(stats !== undefined && stats.type === "stats");
+  assert.equal(stats.skipped, 1);
+  assert.equal(stats.updates, 1);
+  assert.ok(Number.isFinite(stats.policyLoss) && Number.isFinite(stats.gradNorm));
 });
