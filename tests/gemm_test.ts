@@ -172,6 +172,27 @@ Deno.test("wasm SIMD kernels: module validates, both FMA variants and resident o
       }
     }
   }
+  // One row times resident weights (a batch-1 linear or LSTM layer): the weights are the kernel's
+  // A operand, the row padded to 2; k beyond one k-block (512) too.
+  {
+    const w = new WasmGemm({ initialBytes: 1 << 20 });
+    for (const [n, k] of [[8, 36], [1024, 288], [16, 600]]) {
+      const bt = w.alloc(n * k);
+      bt.set(testValues(n * k, 15));
+      const row = Float32Array.from(testValues(k, 16));
+      const want = naive(false, true, 1, n, k, row, bt);
+      for (const acc of [false, true]) {
+        const out = new Float32Array(n).fill(acc ? 1 : 7);
+        w.gemm(false, true, 1, n, k, row, bt, out, acc);
+        for (let j = 0; j < n; j++) {
+          assert.ok(
+            Math.abs(out[j] - (acc ? 1 : 0) - want[j]) < 1e-4 * Math.max(1, Math.abs(want[j])),
+            `1×${n}×${k} acc=${acc} column ${j}: ${out[j]}, expected ${want[j]}`,
+          );
+        }
+      }
+    }
+  }
   // Views from `alloc` whose product needs scratch beyond the memory: it grows, the (detached)
   // views are read and written through the new buffer, and C is found at its old place.
   const small = new WasmGemm({ initialBytes: 1 << 17 });

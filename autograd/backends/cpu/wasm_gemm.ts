@@ -752,6 +752,8 @@ type ColKernel = (
 
 /** `scratch` slots of `elu` (the convolutions use 0–5). */
 const SLOT_ELU_IN = 8, SLOT_ELU_OUT = 9;
+/** `scratch` slots of the batch-1 product with resident weights. */
+const SLOT_VECTOR = 10, SLOT_VECTOR_OUT = 11;
 
 /** Depth of a k-block for each kernel (a multiple of 4). */
 const KC_NN = 256, KC_NT = 512;
@@ -890,6 +892,41 @@ export class WasmGemm {
     kernel(x.byteOffset, col.byteOffset, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, ld);
   }
 
+  /**
+   * `c (+)= a·Bᵀ` for one row `a` (`[k]`) and weights `B` (`[n×k]`) resident in this memory:
+   * the product is computed as `Bᵀ`'s transpose, `(B·aᵀ)ᵀ`, with B as the kernel's A operand (n
+   * rows, read in place) and `a` padded to the dot kernel's 2 rows, instead of padding `a` to the
+   * kernel's 4 rows: half the work of a batch-1 LSTM or linear layer, and no copy of the weights.
+   */
+  private vectorTimesResident(
+    n: number,
+    k: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    accumulate: boolean,
+  ): void {
+    const x = this.scratch(SLOT_VECTOR, 2 * k);
+    x.set(a.subarray(0, k));
+    x.fill(0, k);
+    const y = this.scratch(SLOT_VECTOR_OUT, 2 * n);
+    for (let p0 = 0; p0 < k; p0 += KC_NT) {
+      const kc = Math.min(KC_NT, k - p0);
+      this.nt(
+        n,
+        2,
+        kc,
+        b.byteOffset + 4 * p0,
+        x.byteOffset + 4 * p0,
+        y.byteOffset,
+        p0 > 0 ? 1 : 0,
+        k,
+      );
+    }
+    if (accumulate) { for (let j = 0; j < n; j++) c[j] += y[2 * j]; }
+    else for (let j = 0; j < n; j++) c[j] = y[2 * j];
+  }
+
   /** Whether a product's copies fit in the memory's 2 GiB limit (else use another path). */
   fits(transB: boolean, m: number, n: number, k: number): boolean {
     const mp = m + 3, np = n + 7, kp = k + 3;
@@ -920,6 +957,10 @@ export class WasmGemm {
   ): void {
     // Dot products pay only over enough terms; for short k, B is transposed on the copy instead.
     const dot = transB && k >= 32;
+    if (dot && m === 1 && !transA && n % 4 === 0 && k % 4 === 0 && this.owns(b)) {
+      this.vectorTimesResident(n, k, a, b, c, accumulate);
+      return;
+    }
     const mp = (m + 3) & ~3;
     const np = dot ? (n + 1) & ~1 : (n + 7) & ~7;
     // Row length of the copied A (and of B with transB): k, padded to 4 for the dot kernel.
