@@ -35,6 +35,13 @@ export interface TrainConfig {
   workers: number;
   /** Learning rate. rl_a3c_pytorch: 1e-4. */
   lr: number;
+  /**
+   * Learning rate reached by linear annealing over `lrAnnealFrames` frames (then held), or null
+   * for a constant `lr`.
+   */
+  lrFinal: number | null;
+  /** Frames over which the learning rate goes from `lr` to `lrFinal`. */
+  lrAnnealFrames: number;
   /** Discount γ. */
   gamma: number;
   /** GAE λ (called τ in the seeds). 1.0 gives plain n-step advantages. */
@@ -114,6 +121,8 @@ export const DEFAULTS: TrainConfig = {
   preset: null,
   workers: navigator.hardwareConcurrency || 2,
   lr: 1e-4,
+  lrFinal: null,
+  lrAnnealFrames: 20_000_000,
   gamma: 0.99,
   tau: 1.0,
   entropyCoef: 0.01,
@@ -242,6 +251,18 @@ export function validateConfig(c: TrainConfig): void {
   check(typeof c.env === "string" && c.env.length > 0, "env", c.env, "an environment id");
   check(positiveInt(c.workers) && c.workers <= 256, "workers", c.workers, "an integer 1..256");
   check(c.lr > 0 && Number.isFinite(c.lr), "lr", c.lr, "a positive number");
+  check(
+    c.lrFinal === null || (c.lrFinal > 0 && Number.isFinite(c.lrFinal)),
+    "lr-final",
+    c.lrFinal,
+    "a positive number (or none)",
+  );
+  check(
+    c.lrAnnealFrames > 0 && Number.isFinite(c.lrAnnealFrames),
+    "lr-anneal-frames",
+    c.lrAnnealFrames,
+    "a positive number of frames",
+  );
   check(c.gamma > 0 && c.gamma <= 1, "gamma", c.gamma, "a number in (0, 1]");
   check(c.tau >= 0 && c.tau <= 1, "tau", c.tau, "a number in [0, 1]");
   check(c.entropyCoef >= 0, "entropy-coef", c.entropyCoef, "a number ≥ 0");
@@ -315,6 +336,16 @@ export function validateConfig(c: TrainConfig): void {
     c.model,
     `one of ${A3G_MODEL_NAMES.join(", ")} with --a3g (A3G runs the Atari conv models on the GPU)`,
   );
+}
+
+/** The learning rate after `frames` frames: `lr`, annealed linearly to `lrFinal` if one is set. */
+export function learningRate(
+  c: Pick<TrainConfig, "lr" | "lrFinal" | "lrAnnealFrames">,
+  frames: number,
+): number {
+  if (c.lrFinal === null) return c.lr;
+  const f = Math.min(1, Math.max(0, frames) / c.lrAnnealFrames);
+  return c.lr * (1 - f) + c.lrFinal * f;
 }
 
 /**

@@ -14,7 +14,7 @@ import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoin
 import { RunningMeanStd, type RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
 import { SummaryWriter } from "../logging/tensorboard.ts";
 import { modelDefinition } from "../models/mod.ts";
-import type { TrainConfig } from "./config.ts";
+import { learningRate, type TrainConfig } from "./config.ts";
 import { Adam, type Optimizer, RMSprop } from "./optimizers.ts";
 import { makeTrainingEnv, observationStatistics } from "./training_env.ts";
 import {
@@ -440,6 +440,8 @@ export async function train(
     lastTime = now;
     const s = status();
     options.onStatus?.(s);
+    // The workers anneal their own copies; this one is logged and saved with checkpoints.
+    optimizer.lr = learningRate(config, frames);
     board((w) => {
       w.scalar("train/frames_per_s", fps, frames);
       w.scalar("train/lr", optimizer.lr, frames);

@@ -25,8 +25,11 @@ import { CpuPolicy, Learner } from "./learner.ts";
 import { attachOptimizer } from "./optimizers.ts";
 import { framesPerStep, makeTrainingEnv } from "./training_env.ts";
 import { RunningMeanStd } from "../envs/wrappers/running_mean_std.ts";
+import { learningRate } from "./config.ts";
 import {
   CONTROL_STOP,
+  COUNTER_FRAMES,
+  COUNTERS_PER_SLOT,
   UpdateReporter,
   type WorkerMessage,
   type WorkerSetup,
@@ -102,8 +105,19 @@ async function train(setup: WorkerSetup): Promise<void> {
       const policy = new CpuPolicy(buildModel(setup, envs[0]), K);
       learners.push(new Learner(envs, policy, config, seedOf(0)));
     }
+    // The training frames of every slot (slot 0 holds a resumed run's; the evaluator's slot,
+    // after the workers', is left out): the learning-rate schedule's clock.
+    const counters = new Float64Array(setup.counters);
+    const frames = () => {
+      let sum = 0;
+      for (let slot = 0; slot <= config.workers; slot++) {
+        sum += counters[slot * COUNTERS_PER_SLOT + COUNTER_FRAMES];
+      }
+      return sum;
+    };
     await Promise.all(learners.map(async (learner) => {
       while (!stopRequested(control)) {
+        optimizer.lr = learningRate(config, frames());
         reporter.record(await learner.update(numSteps, optimizer, shared));
       }
     }));

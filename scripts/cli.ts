@@ -62,6 +62,12 @@ export function trainCommand(): Command<[string], Record<string, unknown>> {
     .argument("<preset|env-id>", `a preset (${Object.keys(PRESETS).join(", ")}) or an env id`)
     .option("-w, --workers <n>", "training workers (default: the machine's cores)", integer(1))
     .option("-l, --lr <x>", "learning rate", number("positive"))
+    .option("--lr-final <x>", "anneal the learning rate linearly to x", number("positive"))
+    .option(
+      "--lr-anneal-frames <n>",
+      "frames over which --lr-final is reached (default 20M)",
+      number("positive"),
+    )
     .option("-g, --gamma <x>", "discount γ", number("fraction"))
     .option("-t, --tau <x>", "GAE λ (τ)", number("fraction"))
     .option("--entropy-coef <x>", "entropy bonus weight β", number("nonnegative"))
@@ -156,6 +162,8 @@ export function parseTrainArgs(args: string[]): TrainConfig {
     targetReward: o.targetReward as number | undefined,
     evalWait: o.evalWait as number | undefined,
     evalDuty: o.evalDuty as number | undefined,
+    lrFinal: o.lrFinal as number | undefined,
+    lrAnnealFrames: o.lrAnnealFrames as number | undefined,
     evaluate: o.eval as boolean | undefined,
     a3g: o.a3g as boolean | undefined,
     envsPerWorker: o.envsPerWorker as number | undefined,

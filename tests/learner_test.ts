@@ -8,7 +8,9 @@ import { Parameters } from "../autograd/parameters.ts";
 import { Rng } from "../autograd/random.ts";
 import { noGrad, Tensor } from "../autograd/tensor.ts";
 import { a3cLoss } from "../algorithms/a3c.ts";
-import { resolveConfig } from "../algorithms/config.ts";
+import { learningRate, resolveConfig } from "../algorithms/config.ts";
+import { train } from "../algorithms/trainer.ts";
+import { readCheckpoint } from "../io/checkpoint.ts";
 import {
   CpuPolicy,
   Learner,
@@ -315,4 +317,30 @@ Deno.test("learner: a NaN reward skips the update; nothing shared changes", asyn
   assert.equal(stats.skipped, 1);
   assert.equal(stats.updates, 1);
   assert.ok(Number.isFinite(stats.policyLoss) && Number.isFinite(stats.gradNorm));
+});
+
+Deno.test("learning rate: linear annealing to --lr-final over --lr-anneal-frames, then held", async () => {
+  const c = { lr: 1e-3, lrFinal: 2e-4, lrAnnealFrames: 1000 };
+  assert.equal(learningRate(c, 0), 1e-3);
+  assert.ok(Math.abs(learningRate(c, 500) - 6e-4) < 1e-12);
+  assert.equal(learningRate(c, 5000), 2e-4);
+  assert.equal(learningRate({ ...c, lrFinal: null }, 5000), 1e-3);
+  assert.throws(() => resolveConfig("pong", { lrFinal: -1 }), /lr-final: got -1/);
+  // A run saves the annealed rate with its optimizer state.
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = resolveConfig("cartpole", {
+      workers: 1,
+      maxFrames: 3000,
+      lrFinal: 1e-5,
+      lrAnnealFrames: 1000,
+      evaluate: false,
+      runDir: dir,
+    });
+    await train(config, { print: false });
+    const saved = await readCheckpoint(`${dir}/latest`);
+    assert.equal(saved.optimizer!.hyperParameters.lr, 1e-5);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
