@@ -39,7 +39,10 @@ Deno.test("train CLI: --a3g with its env groups", () => {
   assert.equal(c.envGroups, 3);
   const plain = parseTrainArgs(["pong"]);
   assert.equal(plain.a3g, false);
-  assert.equal(plain.envsPerWorker, 1);
+  assert.equal(plain.envsPerWorker, PRESETS.pong.envsPerWorker, "the preset's batched learner");
+  const schedule = parseTrainArgs(["pong", "--lr-final", "5e-5", "--lr-anneal-frames", "1e6"]);
+  assert.equal(schedule.lrFinal, 5e-5);
+  assert.equal(schedule.lrAnnealFrames, 1e6);
 });
 
 Deno.test("train CLI: an env id without a preset takes the defaults", () => {
