@@ -157,6 +157,17 @@ export const DEFAULTS: TrainConfig = {
   envGroups: 2,
 };
 
+/** The Atari presets' model, learner and learning-rate schedule (see `pong` below). */
+const ATARI: Partial<TrainConfig> = {
+  model: "small",
+  hiddenSize: 256,
+  maxGradNorm: 50,
+  envsPerWorker: 8,
+  lr: 1e-3,
+  lrFinal: 1e-4,
+  lrAnnealFrames: 20_000_000,
+};
+
 /** Presets behind `deno task train <name>`: overrides of `DEFAULTS`. */
 export const PRESETS: Record<string, Partial<TrainConfig>> = {
   // pytorch-a3c's model (42×42, ELU conv + LSTM 256, clip 50) with 8 envs per learner. The
@@ -164,28 +175,9 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
   // agent step, lr/(K·T) ≈ 6e-6 learned fastest (1e-4 and 4e-4 slower, 2e-3 slower again). Held
   // at 1e-3, a 40-minute run levelled off near −12 after 6M frames; resumed at 3e-4 it moved on
   // at once, so the rate is annealed to 1e-4 over 20M frames.
-  pong: {
-    env: "PongNoFrameskip-v4",
-    model: "small",
-    hiddenSize: 256,
-    maxGradNorm: 50,
-    envsPerWorker: 8,
-    lr: 1e-3,
-    lrFinal: 1e-4,
-    lrAnnealFrames: 20_000_000,
-    targetReward: 20,
-  },
+  pong: { env: "PongNoFrameskip-v4", ...ATARI, targetReward: 20 },
   // Pong's learner and schedule, not yet tuned for Breakout.
-  breakout: {
-    env: "BreakoutNoFrameskip-v4",
-    model: "small",
-    hiddenSize: 256,
-    maxGradNorm: 50,
-    envsPerWorker: 8,
-    lr: 1e-3,
-    lrFinal: 1e-4,
-    lrAnnealFrames: 20_000_000,
-  },
+  breakout: { env: "BreakoutNoFrameskip-v4", ...ATARI },
   cartpole: {
     env: "CartPole-v1",
     model: "mlp",

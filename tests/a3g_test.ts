@@ -14,6 +14,7 @@ import { GpuBackend, requestGpu } from "../autograd/backends/webgpu/mod.ts";
 import { Parameters } from "../autograd/parameters.ts";
 import { Rng } from "../autograd/random.ts";
 import { GpuPolicy } from "../algorithms/a3g.ts";
+import { assertClose } from "./_assert.ts";
 import {
   CpuPolicy,
   Learner,
@@ -43,27 +44,6 @@ function gpuTest(name: string, fn: (gpu: GpuBackend) => Promise<void>): void {
       return fn(backend);
     },
   });
-}
-
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  rtol: number,
-  what: string,
-) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1e-6;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  let worst = 0, at = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    if (!(err <= worst)) [worst, at] = [err, i];
-  }
-  assert.ok(
-    worst <= rtol * scale,
-    `${what}: element ${at} is ${actual[at]}, expected ${expected[at]} ` +
-      `(error ${worst.toExponential(2)} > ${(rtol * scale).toExponential(2)})`,
-  );
 }
 
 const hp = {

@@ -19,6 +19,7 @@ import {
   rolloutTargets,
 } from "../algorithms/learner.ts";
 import { Adam } from "../algorithms/optimizers.ts";
+import { assertClose } from "./_assert.ts";
 import { gae, nStepReturns } from "../algorithms/returns.ts";
 import { makeTrainingEnv } from "../algorithms/training_env.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
@@ -30,24 +31,6 @@ import { UpdateReporter, type WorkerMessage } from "../algorithms/worker_protoco
 import { categoricalLogProbEntropy } from "../models/heads.ts";
 
 const hp = { gamma: 0.99, tau: 0.95, entropyCoef: 0.01, valueCoef: 0.5 };
-
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  rtol: number,
-  what: string,
-) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1e-6;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]);
-    assert.ok(
-      err <= rtol * scale,
-      `${what}: element ${i} is ${actual[i]}, expected ${expected[i]} (scale ${scale})`,
-    );
-  }
-}
 
 function emptyRollout(T: number, K: number): Rollout {
   return {
