@@ -10,7 +10,7 @@ import { noGrad, Tensor } from "../autograd/tensor.ts";
 import { a3cLoss } from "../algorithms/a3c.ts";
 import { learningRate, resolveConfig } from "../algorithms/config.ts";
 import { train } from "../algorithms/trainer.ts";
-import { readCheckpoint } from "../io/checkpoint.ts";
+import { readCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import {
   CpuPolicy,
   Learner,
@@ -323,6 +323,36 @@ Deno.test("learning rate: linear annealing to --lr-final over --lr-anneal-frames
     await train(config, { print: false });
     const saved = await readCheckpoint(`${dir}/latest`);
     assert.equal(saved.optimizer!.hyperParameters.lr, 1e-5);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("trainer: shared parameters that are not finite stop the run and write no checkpoint", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const base = { workers: 1, evaluate: false, hiddenSize: 16 };
+    await train(resolveConfig("cartpole", { ...base, maxFrames: 500, runDir: `${dir}/good` }), {
+      print: false,
+    });
+    // A checkpoint whose weights hold a NaN, as an overflow in the shared update would leave them.
+    const good = await readCheckpoint(`${dir}/good/latest`);
+    good.params[0] = NaN;
+    await saveCheckpoint(`${dir}/bad/latest`, good);
+    const result = await train(
+      resolveConfig("cartpole", {
+        ...base,
+        maxFrames: 1e7,
+        load: `${dir}/bad/latest`,
+        runDir: `${dir}/resumed`,
+      }),
+      { print: false },
+    );
+    assert.equal(result.reason, "non-finite");
+    assert.match(result.error ?? "", /no longer finite/);
+    await assert.rejects(Deno.stat(`${dir}/resumed/latest.json`), Deno.errors.NotFound);
+    const lines = (await Deno.readTextFile(`${dir}/resumed/metrics.jsonl`)).trim().split("\n");
+    assert.equal(JSON.parse(lines.at(-1)!).reason, "non-finite");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
