@@ -539,7 +539,132 @@ const [CCI, CI, CJ, COY, COX, CIY, CIX, CDST, CPLANE, CROW, CBASE, COK] = [
   24,
   25,
 ];
-const COL_LOCALS = 12;
+const [CLO, CHI, CSRC] = [26, 27, 28];
+const COL_LOCALS = 15;
+
+/** `for (v = from; v < to; v++) { body }` (signed bounds held in locals). */
+function rangeLoop(v: number, from: number, to: number, body: number[]): number[] {
+  return [
+    ...op.get(from),
+    ...op.set(v),
+    ...op.block,
+    ...op.loop,
+    ...op.get(v),
+    ...op.get(to),
+    0x4e, // i32.ge_s
+    ...op.brIf(1),
+    ...body,
+    ...addTo(v, op.i32(1)),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+  ];
+}
+
+/**
+ * im2col's inner loops without a bounds check per element: for each kernel column j the output
+ * columns whose input column lies inside the row, [lo, hi), are computed once; per output row
+ * the columns before lo and from hi on are zeroed and those between copied with stride sW (a
+ * whole row of zeros where the input row lies in the padding).
+ */
+function im2colRows(): number[] {
+  const i32Sub = [0x6b], i32LtU = [0x49], i32LtS = [0x48], i32GtS = [0x4a], i32GeS = [0x4e];
+  const i32DivS = [0x6d], select = [0x1b], f32Const0 = [0x43, 0, 0, 0, 0];
+  const min = (a: number[], b: number[]) => [...a, ...b, ...a, ...b, ...i32LtS, ...select];
+  const storeZero = [...op.get(CDST), ...f32Const0, ...f32Store(0), ...addTo(CDST, op.i32(4))];
+  const copy = [
+    ...op.get(CDST),
+    ...op.get(CSRC),
+    ...f32Load(0),
+    ...f32Store(0),
+    ...addTo(CDST, op.i32(4)),
+    ...addTo(CSRC, [...op.get(CSW), ...op.i32(2), ...op.i32Shl]),
+  ];
+  // lo = pW > j ? min(ow, ⌈(pW − j)/sW⌉) : 0
+  const lo = [
+    ...op.get(CPW),
+    ...op.get(CJ),
+    ...i32Sub,
+    ...op.get(CSW),
+    ...op.i32(-1),
+    ...op.i32Add,
+    ...op.i32Add,
+    ...op.get(CSW),
+    ...i32DivS,
+    ...op.i32(0),
+    ...op.get(CPW),
+    ...op.get(CJ),
+    ...i32GtS,
+    ...select,
+    ...op.set(CLO),
+    ...min(op.get(CLO), op.get(COW)),
+    ...op.set(CLO),
+  ];
+  // hi = max(lo, min(ow, w − 1 + pW − j ≥ 0 ? ⌊(w − 1 + pW − j)/sW⌋ + 1 : 0))
+  const t = [
+    ...op.get(CW),
+    ...op.i32(-1),
+    ...op.i32Add,
+    ...op.get(CPW),
+    ...op.i32Add,
+    ...op.get(CJ),
+    ...i32Sub,
+  ];
+  const hi = [
+    ...t,
+    ...op.get(CSW),
+    ...i32DivS,
+    ...op.i32(1),
+    ...op.i32Add,
+    ...op.i32(0),
+    ...t,
+    ...op.i32(0),
+    ...i32GeS,
+    ...select,
+    ...op.set(CHI),
+    ...min(op.get(CHI), op.get(COW)),
+    ...op.set(CHI),
+    // max(hi, lo)
+    ...op.get(CHI),
+    ...op.get(CLO),
+    ...op.get(CHI),
+    ...op.get(CLO),
+    ...i32GtS,
+    ...select,
+    ...op.set(CHI),
+  ];
+  const oyLoop = forLoop(COY, COH, 1, [
+    ...op.get(CIY),
+    ...op.get(CH),
+    ...i32LtU,
+    ...op.if,
+    // src = plane + 4·(iy·w + lo·sW − pW + j)
+    ...op.get(CPLANE),
+    ...op.get(CIY),
+    ...op.get(CW),
+    ...op.i32Mul,
+    ...op.get(CLO),
+    ...op.get(CSW),
+    ...op.i32Mul,
+    ...op.i32Add,
+    ...op.get(CPW),
+    ...i32Sub,
+    ...op.get(CJ),
+    ...op.i32Add,
+    ...op.i32(2),
+    ...op.i32Shl,
+    ...op.i32Add,
+    ...op.set(CSRC),
+    ...forLoop(COX, CLO, 1, storeZero),
+    ...rangeLoop(COX, CLO, CHI, copy),
+    ...rangeLoop(COX, CHI, COW, storeZero),
+    0x05, // else: the input row lies in the padding
+    ...forLoop(COX, COW, 1, storeZero),
+    ...op.end,
+    ...addTo(CIY, op.get(CSH)),
+  ]);
+  return [...lo, ...hi, ...oyLoop];
+}
 
 function colBody(add: boolean): number[] {
   const i32Sub = [0x6b], i32LtU = [0x49], i32And = [0x71];
@@ -604,7 +729,7 @@ function colBody(add: boolean): number[] {
     ...op.get(CPH),
     ...i32Sub,
     ...op.set(CIY),
-    ...oyLoop,
+    ...(add ? oyLoop : im2colRows()),
     ...addTo(CROW, [...op.get(CLD), ...op.i32(2), ...op.i32Shl]),
   ]);
   const iLoop = forLoop(CI, CKH, 1, jLoop);
