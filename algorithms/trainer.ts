@@ -232,9 +232,11 @@ export async function train(
     counters: countersNow(),
     normalisation: sharedStatistics?.export(),
   });
-  // Checkpoint writes are chained so two never interleave.
+  // Checkpoint writes are chained so two never interleave. Parameters that are no longer finite
+  // are never written: the last good checkpoint stays.
   let writes: Promise<unknown> = Promise.resolve();
   const save = (name: string, c: Checkpoint) => {
+    if (!allFinite(c.params)) return;
     writes = writes.then(() => saveCheckpoint(`${runDir}/${name}`, c)).catch((e) =>
       console.error(`could not save ${runDir}/${name}: ${(e as Error).message}`)
     );
@@ -296,13 +298,14 @@ export async function train(
           w.scalar("train/episode_length", m.length, frames);
         });
         break;
-      case "stats":
+      case "stats": {
         skippedUpdates += m.skipped;
         if (m.skipped > 0) {
           board((w) => w.scalar("train/skipped_updates", skippedUpdates, frames));
         }
         // A second of skipped updates only has no finite losses to show.
-        if (Number.isFinite(m.policyLoss)) losses = m;
+        const finite = Number.isFinite(m.policyLoss);
+        if (finite) losses = m;
         record({
           type: "losses",
           time: t,
@@ -315,13 +318,16 @@ export async function train(
           skipped: m.skipped,
           time_ms: roundTimes(m.time),
         });
-        board((w) => {
-          w.scalar("loss/policy", m.policyLoss, frames);
-          w.scalar("loss/value", m.valueLoss, frames);
-          w.scalar("loss/entropy", m.entropy, frames);
-          w.scalar("loss/grad_norm", m.gradNorm, frames);
-        });
+        if (finite) {
+          board((w) => {
+            w.scalar("loss/policy", m.policyLoss, frames);
+            w.scalar("loss/value", m.valueLoss, frames);
+            w.scalar("loss/entropy", m.entropy, frames);
+            w.scalar("loss/grad_norm", m.gradNorm, frames);
+          });
+        }
         break;
+      }
       case "eval": {
         evalRewards.push(m.reward);
         if (evalRewards.length > 100) evalRewards.shift();
@@ -468,9 +474,7 @@ export async function train(
   await stoppedPromise;
   clearInterval(tick);
   if (canSignal) Deno.removeSignalListener("SIGINT", onSigint);
-  const last = Float32Array.from(params.data);
-  // Parameters that are no longer finite never replace the last good checkpoint.
-  if (allFinite(last)) save("latest", checkpoint(last, true));
+  save("latest", checkpoint(Float32Array.from(params.data), true));
   await writes;
   const final = status();
   // The run's average speed as the last point, so even a run shorter than a tick logs one.

@@ -154,10 +154,16 @@ function fma(relaxed: boolean, acc: number, y: number): number[] {
     : [...op.get(acc), ...op.get(X), ...op.get(y), ...f32x4Mul, ...f32x4Add, ...op.set(acc)];
 }
 
-/** `for (v = 0; v < limit; v += step) { body }` */
-function forLoop(v: number, limit: number, step: number, body: number[]): number[] {
+/** `for (v = start; v < limit; v += step) { body }` (unsigned compare; start defaults to 0) */
+function forLoop(
+  v: number,
+  limit: number,
+  step: number,
+  body: number[],
+  start: number[] = op.i32(0),
+): number[] {
   return [
-    ...op.i32(0),
+    ...start,
     ...op.set(v),
     ...op.block,
     ...op.loop,
@@ -542,25 +548,6 @@ const [CCI, CI, CJ, COY, COX, CIY, CIX, CDST, CPLANE, CROW, CBASE, COK] = [
 const [CLO, CHI, CSRC] = [26, 27, 28];
 const COL_LOCALS = 15;
 
-/** `for (v = from; v < to; v++) { body }` (signed bounds held in locals). */
-function rangeLoop(v: number, from: number, to: number, body: number[]): number[] {
-  return [
-    ...op.get(from),
-    ...op.set(v),
-    ...op.block,
-    ...op.loop,
-    ...op.get(v),
-    ...op.get(to),
-    0x4e, // i32.ge_s
-    ...op.brIf(1),
-    ...body,
-    ...addTo(v, op.i32(1)),
-    ...op.br(0),
-    ...op.end,
-    ...op.end,
-  ];
-}
-
 /**
  * im2col's inner loops without a bounds check per element: for each kernel column j the output
  * columns whose input column lies inside the row, [lo, hi), are computed once; per output row
@@ -656,8 +643,8 @@ function im2colRows(): number[] {
     ...op.i32Add,
     ...op.set(CSRC),
     ...forLoop(COX, CLO, 1, storeZero),
-    ...rangeLoop(COX, CLO, CHI, copy),
-    ...rangeLoop(COX, CHI, COW, storeZero),
+    ...forLoop(COX, CHI, 1, copy, op.get(CLO)),
+    ...forLoop(COX, COW, 1, storeZero, op.get(CHI)),
     0x05, // else: the input row lies in the padding
     ...forLoop(COX, COW, 1, storeZero),
     ...op.end,
@@ -666,44 +653,27 @@ function im2colRows(): number[] {
   return [...lo, ...hi, ...oyLoop];
 }
 
-function colBody(add: boolean): number[] {
+/** col2im's inner loops: each element of a row added back where its input column is inside. */
+function col2imRows(): number[] {
   const i32Sub = [0x6b], i32LtU = [0x49], i32And = [0x71];
-  const f32Const0 = [0x43, 0, 0, 0, 0];
-  const mulTo = (a: number, b: number) => [...op.get(a), ...op.get(b), ...op.i32Mul];
   // The element at (oy, ox): in range ⇔ ok(iy) ∧ ix <u w; its address base + 4·ix.
   const inRange = [...op.get(COK), ...op.get(CIX), ...op.get(CW), ...i32LtU, ...i32And];
   const address = [...op.get(CBASE), ...op.get(CIX), ...op.i32(2), ...op.i32Shl, ...op.i32Add];
-  const element = add
-    ? [
-      ...inRange,
-      ...op.if,
-      ...address,
-      ...address,
-      ...f32Load(0),
-      ...op.get(CDST),
-      ...f32Load(0),
-      ...f32Add,
-      ...f32Store(0),
-      ...op.end,
-    ]
-    : [
-      ...op.get(CDST),
-      ...inRange,
-      0x04,
-      F32,
-      ...address,
-      ...f32Load(0),
-      0x05,
-      ...f32Const0,
-      ...op.end,
-      ...f32Store(0),
-    ];
   const oxLoop = forLoop(COX, COW, 1, [
-    ...element,
+    ...inRange,
+    ...op.if,
+    ...address,
+    ...address,
+    ...f32Load(0),
+    ...op.get(CDST),
+    ...f32Load(0),
+    ...f32Add,
+    ...f32Store(0),
+    ...op.end,
     ...addTo(CDST, op.i32(4)),
     ...addTo(CIX, op.get(CSW)),
   ]);
-  const oyLoop = forLoop(COY, COH, 1, [
+  return forLoop(COY, COH, 1, [
     // ix = j − pW; ok = iy <u h; base = plane + 4·iy·w
     ...op.get(CJ),
     ...op.get(CPW),
@@ -714,7 +684,9 @@ function colBody(add: boolean): number[] {
     ...i32LtU,
     ...op.set(COK),
     ...op.get(CPLANE),
-    ...mulTo(CIY, CW),
+    ...op.get(CIY),
+    ...op.get(CW),
+    ...op.i32Mul,
     ...op.i32(2),
     ...op.i32Shl,
     ...op.i32Add,
@@ -722,6 +694,12 @@ function colBody(add: boolean): number[] {
     ...oxLoop,
     ...addTo(CIY, op.get(CSH)),
   ]);
+}
+
+/** The loops over (ci, i, j) shared by im2col and col2im, around `rows` (one kernel column's). */
+function colBody(rows: number[]): number[] {
+  const i32Sub = [0x6b];
+  const mulTo = (a: number, b: number) => [...op.get(a), ...op.get(b), ...op.i32Mul];
   const jLoop = forLoop(CJ, CKW, 1, [
     ...op.get(CROW),
     ...op.set(CDST),
@@ -729,7 +707,7 @@ function colBody(add: boolean): number[] {
     ...op.get(CPH),
     ...i32Sub,
     ...op.set(CIY),
-    ...(add ? oyLoop : im2colRows()),
+    ...rows,
     ...addTo(CROW, [...op.get(CLD), ...op.i32(2), ...op.i32Shl]),
   ]);
   const iLoop = forLoop(CI, CKH, 1, jLoop);
@@ -791,8 +769,8 @@ export function gemmModuleBytes(relaxed: boolean, shared: boolean, maxPages = 32
       ...fn(nnBody(relaxed)),
       ...fn(ntBody(relaxed)),
       ...fn(eluBody(), eluLocals),
-      ...fn(colBody(false), colLocals),
-      ...fn(colBody(true), colLocals),
+      ...fn(colBody(im2colRows()), colLocals),
+      ...fn(colBody(col2imRows()), colLocals),
     ]),
   ]);
 }
