@@ -5,7 +5,10 @@
  * hyper-parameters and step counts, counters and normalisation statistics.
  *
  * Each file is replaced atomically (temporary file, then rename), and both carry the same random
- * checkpoint id, so a pair mixed by a crash between the two renames is detected on load. Loading
+ * checkpoint id. A save writes the weights first and the JSON file last, keeping the weights that
+ * match the JSON file under a hidden `.<name>.safetensors.previous` link until the new JSON file is
+ * in place: a process killed at any moment of a save leaves either the new checkpoint or the one
+ * before it, and loading picks the weights whose id the JSON file names. Loading
  * checks everything (format, truncation, names, shapes, optimizer state) before it writes anything
  * into the model or the optimizer, and fails with one message naming the file and the problem.
  *
@@ -17,7 +20,7 @@
  *
  * @module
  */
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Optimizer, OptimizerState, Segment } from "../algorithms/optimizers.ts";
 import { writeFileAtomic } from "./atomic_file.ts";
 import { formatShape } from "../autograd/tensor.ts";
@@ -93,6 +96,12 @@ export function checkpointPaths(name: string): CheckpointPaths {
   return { weights: `${base}.safetensors`, json: `${base}.json` };
 }
 
+/** A test hook of {@link saveCheckpoint}: awaited before each step of the write. */
+export interface SaveHooks {
+  /** Called before the weights are replaced, before the JSON file is, and when both are done. */
+  stage?: (stage: "weights" | "json" | "done") => Promise<void> | void;
+}
+
 /**
  * Saves a checkpoint, creating its directory if needed. Everything is checked before anything is
  * written, and each file is replaced atomically: an existing checkpoint of the same name stays
@@ -101,6 +110,7 @@ export function checkpointPaths(name: string): CheckpointPaths {
 export async function saveCheckpoint(
   name: string,
   checkpoint: Checkpoint,
+  hooks?: SaveHooks,
 ): Promise<CheckpointPaths> {
   const paths = checkpointPaths(name);
   const { params, layout, optimizer } = checkpoint;
@@ -157,9 +167,65 @@ export async function saveCheckpoint(
     throw fail(`cannot be encoded (${(error as Error).message})`);
   }
   await Deno.mkdir(dirname(paths.weights), { recursive: true });
+  const previous = previousWeightsPath(paths.weights);
+  // Keep the weights the current JSON file names (the main file's, or those a killed save left
+  // under `previous`) until the new JSON file replaces it.
+  const current = await readJsonId(paths.json);
+  if (current !== null && await readWeightsId(paths.weights) === current) {
+    await Deno.remove(previous).catch(ignoreNotFound);
+    await Deno.link(paths.weights, previous).catch(() => Deno.copyFile(paths.weights, previous));
+  }
+  await hooks?.stage?.("weights");
   await writeFileAtomic(paths.weights, weightBytes);
+  await hooks?.stage?.("json");
   await writeFileAtomic(paths.json, jsonText);
+  await hooks?.stage?.("done");
+  await Deno.remove(previous).catch(ignoreNotFound);
   return paths;
+}
+
+/** Where a save keeps the weights of the checkpoint it replaces until it is complete. */
+function previousWeightsPath(weights: string): string {
+  return join(dirname(weights), `.${basename(weights)}.previous`);
+}
+
+function ignoreNotFound(error: unknown): void {
+  if (!(error instanceof Deno.errors.NotFound)) throw error;
+}
+
+/** The id a checkpoint's JSON file holds, or null when it is missing or unreadable. */
+async function readJsonId(path: string): Promise<string | null> {
+  try {
+    const id = JSON.parse(await Deno.readTextFile(path))?.id;
+    return typeof id === "string" ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The checkpoint id in a safetensors file's header, or null when it has none or is unreadable. */
+async function readWeightsId(path: string): Promise<string | null> {
+  let file: Deno.FsFile | undefined;
+  try {
+    file = await Deno.open(path);
+    const head = new Uint8Array(8);
+    if (await file.read(head) !== 8) return null;
+    const length = Number(new DataView(head.buffer).getBigUint64(0, true));
+    if (length > 1 << 20) return null;
+    const header = new Uint8Array(length);
+    let read = 0;
+    while (read < length) {
+      const n = await file.read(header.subarray(read));
+      if (n === null) return null;
+      read += n;
+    }
+    const id = JSON.parse(new TextDecoder().decode(header))?.__metadata__?.checkpoint_id;
+    return typeof id === "string" ? id : null;
+  } catch {
+    return null;
+  } finally {
+    file?.close();
+  }
 }
 
 /** What {@link readCheckpoint} returns: a {@link Checkpoint} plus where it was read from. */
@@ -184,9 +250,14 @@ export async function readCheckpoint(
   const savedLayout = json.layout as ParameterLayoutEntry[];
   const layout = expectedLayout ?? savedLayout;
 
+  // A save killed after replacing the weights but before the JSON file left the weights this JSON
+  // file names beside them.
+  const previous = previousWeightsPath(paths.weights);
+  const fromPrevious = typeof json.id === "string" &&
+    await readWeightsId(paths.weights) !== json.id && await readWeightsId(previous) === json.id;
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(paths.weights);
+    bytes = await Deno.readFile(fromPrevious ? previous : paths.weights);
   } catch (error) {
     throw new CheckpointError(paths.weights, `cannot be read (${(error as Error).message})`, error);
   }

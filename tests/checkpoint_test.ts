@@ -428,3 +428,67 @@ Deno.test("checkpoint: a failed save leaves the previous checkpoint intact and n
     assert.deepEqual(await Deno.readFile(paths.json), before.json);
   });
 });
+
+/** Runs the saving child; with a stage, kills it with SIGKILL once it reports reaching that stage. */
+async function saveInChild(name: string, value: number, killAt?: "weights" | "json" | "done") {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      new URL("./checkpoint_kill_child.ts", import.meta.url).pathname,
+      name,
+      String(value),
+      ...(killAt ? [killAt] : []),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  if (killAt === undefined) {
+    await child.stdout.cancel();
+    assert.equal((await child.status).code, 0);
+    return;
+  }
+  let seen = "";
+  const reader = child.stdout.getReader();
+  while (!seen.includes(`at ${killAt}`)) {
+    const { value: chunk, done } = await reader.read();
+    if (done) break;
+    seen += new TextDecoder().decode(chunk);
+  }
+  child.kill("SIGKILL");
+  reader.releaseLock();
+  await child.stdout.cancel();
+  const status = await child.status;
+  assert.equal(status.signal, "SIGKILL", `the child ended by itself (${seen})`);
+}
+
+Deno.test("checkpoint: a save killed with SIGKILL at any step leaves the old or the new checkpoint", async () => {
+  await withTempDir(async (dir) => {
+    const name = join(dir, "latest");
+    const loaded = async () => {
+      const c = await readCheckpoint(name);
+      assert.ok(c.params.every((x) => x === c.params[0]), "parameters from one save only");
+      assert.equal(c.counters?.frames, c.params[0]);
+      return c.params[0];
+    };
+    await saveInChild(name, 1);
+    assert.equal(await loaded(), 1);
+    await saveInChild(name, 2, "weights");
+    assert.equal(await loaded(), 1);
+    // killed between the two renames: the weights are new, the JSON file is the old one's
+    await saveInChild(name, 3, "json");
+    assert.equal(await loaded(), 1);
+    // a save starting from that state, killed at each step, still leaves the first checkpoint
+    await saveInChild(name, 4, "weights");
+    assert.equal(await loaded(), 1);
+    await saveInChild(name, 5, "json");
+    assert.equal(await loaded(), 1);
+    await saveInChild(name, 6, "done");
+    assert.equal(await loaded(), 6);
+    await saveInChild(name, 7);
+    assert.equal(await loaded(), 7);
+    // nothing left behind but the two files (and no temporary file)
+    assert.deepEqual(await listDir(dir), ["latest.json", "latest.safetensors"]);
+  });
+});
