@@ -47,6 +47,8 @@ export interface TrainResult {
   updates: number;
   /** Updates skipped because their loss or gradient was not finite. */
   skippedUpdates: number;
+  /** Workers restarted after a failure. */
+  restarts: number;
   seconds: number;
   /** Mean of the last (up to) 100 evaluation episodes, or null. */
   evalMean: number | null;
@@ -64,7 +66,21 @@ export interface TrainOptions {
   print?: boolean;
   /** Aborting stops the run cleanly, like Ctrl-C. */
   signal?: AbortSignal;
+  /**
+   * A test hook: training worker `worker` throws after `afterUpdates` updates in each of its
+   * first `times` starts, to show that failed workers are restarted (or, failing too often, stop
+   * the run).
+   */
+  injectFailure?: { worker: number; afterUpdates: number; times: number };
 }
+
+/**
+ * A worker that fails more than this many times within {@link RESTART_WINDOW_SECONDS} stops the
+ * run: its failure is then no accident of one update but something every restart meets again.
+ */
+export const MAX_RESTARTS = 3;
+/** The window, in seconds of run time, over which a worker's failures are counted. */
+export const RESTART_WINDOW_SECONDS = 600;
 
 /** A snapshot of the run for the status line and `onStatus`. */
 export interface TrainStatus {
@@ -75,6 +91,8 @@ export interface TrainStatus {
   updates: number;
   /** Updates skipped because their loss or gradient was not finite. */
   skippedUpdates: number;
+  /** Workers restarted after a failure. */
+  restarts: number;
   episodes: number;
   trainMean: number | null;
   evalMean: number | null;
@@ -189,10 +207,7 @@ export async function train(
     (config.load !== null ? config.load.replace(/\/[^/]*$/, "") : defaultRunDir(config));
   await Deno.mkdir(runDir, { recursive: true });
   await Deno.writeTextFile(`${runDir}/config.json`, JSON.stringify(config, null, 2) + "\n");
-  const metrics = await Deno.open(`${runDir}/metrics.jsonl`, {
-    create: true,
-    append: true,
-  });
+  const metrics = await openLog(`${runDir}/metrics.jsonl`);
   const encoder = new TextEncoder();
   const record = (entry: Record<string, unknown>) =>
     metrics.writeSync(encoder.encode(JSON.stringify(entry) + "\n"));
@@ -232,22 +247,40 @@ export async function train(
     counters: countersNow(),
     normalisation: sharedStatistics?.export(),
   });
-  // Checkpoint writes are chained so two never interleave. Parameters that are no longer finite
-  // are never written: the last good checkpoint stays.
+  // Checkpoint writes are chained so two never interleave, and a save waiting behind another is
+  // replaced by a newer one of the same name, so evaluations faster than the disk never queue up
+  // stale checkpoints. Parameters that are no longer finite are never written: the last good
+  // checkpoint stays.
   let writes: Promise<unknown> = Promise.resolve();
+  const waiting = new Map<string, Checkpoint>();
   const save = (name: string, c: Checkpoint) => {
     if (!allFinite(c.params)) return;
-    writes = writes.then(() => saveCheckpoint(`${runDir}/${name}`, c)).catch((e) =>
-      console.error(`could not save ${runDir}/${name}: ${(e as Error).message}`)
-    );
+    const queued = waiting.has(name);
+    waiting.set(name, c);
+    if (queued) return;
+    writes = writes.then(() => {
+      const newest = waiting.get(name)!;
+      waiting.delete(name);
+      return saveCheckpoint(`${runDir}/${name}`, newest);
+    }).catch((e) => console.error(`could not save ${runDir}/${name}: ${(e as Error).message}`));
   };
 
   // ---- workers ----
   const solvedThreshold = config.targetReward ?? rewardThreshold(config.env) ?? null;
-  const setup = (role: "train" | "eval", index: number, slot: number): WorkerSetup => ({
+  const setup = (
+    role: "train" | "eval",
+    index: number,
+    slot: number,
+    restarts = 0,
+  ): WorkerSetup => ({
     role,
     index,
     slot,
+    restarts,
+    failAfterUpdates: role === "train" && options.injectFailure?.worker === index &&
+        restarts < options.injectFailure.times
+      ? options.injectFailure.afterUpdates
+      : undefined,
     config,
     layout,
     params: params.data.buffer as SharedArrayBuffer,
@@ -258,7 +291,10 @@ export async function train(
     normalisation: (sharedStatistics?.storage.buffer as SharedArrayBuffer | undefined) ?? null,
   });
   const url = new URL("./worker.ts", import.meta.url).href;
-  const running = new Set<Worker>();
+  const running = new Map<Worker, WorkerSetup>();
+  // Run times of each slot's failures, for the restart limit.
+  const failures = new Map<number, number[]>();
+  let restarts = 0;
   const trainRewards: number[] = [];
   const evalRewards: number[] = [];
   let evalBest: number | null = null;
@@ -380,30 +416,60 @@ export async function train(
         }
         break;
       case "error":
-        firstError ??= `${m.role} worker ${m.worker}: ${m.message}`;
-        console.error(`\n${m.role} worker ${m.worker} failed: ${m.stack ?? m.message}`);
-        requestStop("error");
-        break;
+        failed(worker, m.stack ?? m.message, m.message);
+        return;
       case "stopped":
+        running.delete(worker);
+        if (running.size === 0) allStopped();
         break;
     }
-    if (m.type === "stopped" || m.type === "error") {
-      running.delete(worker);
-      if (running.size === 0) allStopped();
+  };
+  // A failed worker is replaced by a new one on the same slot, which reads the current shared
+  // parameters and optimizer state; a worker failing too often stops the run instead.
+  const failed = (worker: Worker, details: string, message: string) => {
+    const s = running.get(worker);
+    if (s === undefined) return;
+    running.delete(worker);
+    worker.terminate();
+    const name = `${s.role} worker ${s.index}`;
+    const t = seconds();
+    const times = [...(failures.get(s.slot) ?? []), t].filter((x) =>
+      x > t - RESTART_WINDOW_SECONDS
+    );
+    failures.set(s.slot, times);
+    console.error(`\n${name} failed: ${details}`);
+    if (reason === null && times.length <= MAX_RESTARTS) {
+      restarts++;
+      record({
+        type: "restart",
+        time: t,
+        frames: total(COUNTER_FRAMES),
+        worker: s.index,
+        role: s.role,
+        restarts: s.restarts + 1,
+        message,
+      });
+      board((w) => w.scalar("train/worker_restarts", restarts, total(COUNTER_FRAMES)));
+      console.error(`${name} restarted with the current shared parameters`);
+      start(setup(s.role, s.index, s.slot, s.restarts + 1));
+      return;
     }
+    if (reason === null) {
+      firstError ??= `${name} failed ${times.length} times within ` +
+        `${RESTART_WINDOW_SECONDS / 60} minutes (last: ${message}); the run stops`;
+      console.error(firstError);
+      requestStop("error");
+    }
+    if (running.size === 0) allStopped();
   };
   const start = (s: WorkerSetup) => {
     const worker = new Worker(url, { type: "module" });
     worker.onmessage = onMessage(worker);
     worker.onerror = (e) => {
       e.preventDefault();
-      firstError ??= `${s.role} worker ${s.index}: ${e.message}`;
-      console.error(`\n${s.role} worker ${s.index} crashed: ${e.message}`);
-      requestStop("error");
-      running.delete(worker);
-      if (running.size === 0) allStopped();
+      failed(worker, e.message, e.message);
     };
-    running.add(worker);
+    running.set(worker, s);
     worker.postMessage(s);
   };
   if (config.evaluate) start(setup("eval", 0, evalSlot));
@@ -430,6 +496,7 @@ export async function train(
       steps: c.steps,
       updates: c.updates,
       skippedUpdates,
+      restarts,
       episodes: c.episodes,
       trainMean: mean(trainRewards),
       evalMean: mean(evalRewards),
@@ -496,6 +563,7 @@ export async function train(
     episodes: final.episodes,
     updates: final.updates,
     skippedUpdates: final.skippedUpdates,
+    restarts: final.restarts,
     seconds: final.seconds,
     evalMean: final.evalMean,
     solved,
@@ -509,6 +577,40 @@ function fmt(x: number | null, digits = 2): string {
 
 function si(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : `${n}`;
+}
+
+/**
+ * Opens a JSON-lines log for appending. A last line cut short by a killed process is dropped
+ * first, so every line of the file stays one whole record.
+ */
+async function openLog(path: string): Promise<Deno.FsFile> {
+  const file = await Deno.open(path, { create: true, read: true, append: true });
+  try {
+    const size = (await file.stat()).size;
+    let end = size;
+    const chunk = new Uint8Array(1 << 16);
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      await file.seek(start, Deno.SeekMode.Start);
+      let read = 0;
+      while (read < end - start) {
+        const n = await file.read(chunk.subarray(read, end - start));
+        if (n === null) break;
+        read += n;
+      }
+      const newline = chunk.subarray(0, read).lastIndexOf(10);
+      if (newline >= 0) {
+        end = start + newline + 1;
+        break;
+      }
+      end = start;
+    }
+    if (end < size) await file.truncate(end);
+    return file;
+  } catch (error) {
+    file.close();
+    throw error;
+  }
 }
 
 /** Whether every value is finite. */
@@ -529,6 +631,7 @@ export function formatStatus(s: TrainStatus): string {
     s.framesPerSecond.toFixed(0)
   }/s)` +
     ` updates ${si(s.updates)}${s.skippedUpdates ? ` (${s.skippedUpdates} skipped)` : ""}` +
+    (s.restarts ? ` restarts ${s.restarts}` : "") +
     ` episodes ${s.episodes}` +
     ` | train ${fmt(s.trainMean)} eval ${fmt(s.evalMean)} best ${fmt(s.evalBest)}` +
     ` | π ${fmt(s.policyLoss, 3)} v ${fmt(s.valueLoss, 3)} H ${fmt(s.entropy, 3)}`;

@@ -35,6 +35,9 @@ import {
   type WorkerSetup,
 } from "./worker_protocol.ts";
 
+/** Seed offset per restart of a worker: far beyond the seeds of any other worker's envs. */
+const RESTART_SEED_STRIDE = 1_000_003;
+
 function post(message: WorkerMessage): void {
   self.postMessage(message);
 }
@@ -80,7 +83,9 @@ async function train(setup: WorkerSetup): Promise<void> {
   const { shared, control, optimizer, numSteps, reporter } = attach(setup);
   const K = config.envsPerWorker;
   const groups = config.a3g ? config.envGroups : 1;
-  const seedOf = (g: number) => config.seed + (index * groups + g) * K;
+  // A restarted worker plays new episodes rather than the ones it played before its failure.
+  const seedOf = (g: number) =>
+    config.seed + (index * groups + g) * K + setup.restarts * RESTART_SEED_STRIDE;
   const envsOf = (g: number) => Array.from({ length: K }, (_, b) => buildEnv(setup, seedOf(g) + b));
   let backend: GpuBackend | null = null;
   const learners: Learner[] = [];
@@ -115,10 +120,15 @@ async function train(setup: WorkerSetup): Promise<void> {
       }
       return sum;
     };
+    let updates = 0;
     await Promise.all(learners.map(async (learner) => {
       while (!stopRequested(control)) {
+        if (setup.failAfterUpdates !== undefined && updates >= setup.failAfterUpdates) {
+          throw new Error(`injected failure after ${updates} updates (test hook)`);
+        }
         optimizer.lr = learningRate(config, frames());
         reporter.record(await learner.update(numSteps, optimizer, shared));
+        updates++;
       }
     }));
     // The last partial second of statistics, so a short run reports its losses too.
@@ -177,7 +187,8 @@ function evaluate(setup: WorkerSetup): void {
   const { config } = setup;
   const shared = new Float32Array(setup.params);
   const control = new Int32Array(setup.control);
-  const env = buildEnv(setup, config.seed + 100_000);
+  const seed = config.seed + 100_000 + setup.restarts * RESTART_SEED_STRIDE;
+  const env = buildEnv(setup, seed);
   const model = buildModel(setup, env);
   const threshold = setup.solvedThreshold;
   const recent: number[] = [];
@@ -186,7 +197,7 @@ function evaluate(setup: WorkerSetup): void {
     model.parameters.copyFrom(shared);
     const snapshot = Float32Array.from(model.parameters.data);
     const started = performance.now();
-    const episode = playEpisode(model, env, first ? config.seed + 100_000 : undefined);
+    const episode = playEpisode(model, env, first ? seed : undefined);
     const busy = (performance.now() - started) / 1000;
     first = false;
     recent.push(episode.reward);

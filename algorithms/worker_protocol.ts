@@ -49,6 +49,13 @@ export interface WorkerSetup {
    * memory (see `RunningMeanStd`), or null for envs without them.
    */
   normalisation: SharedArrayBuffer | null;
+  /** How often this worker was restarted after a failure before this start (0 at first). */
+  restarts: number;
+  /**
+   * A test hook that is never set in a real run: the worker throws once it has made this many
+   * updates, as a bug in a learner would.
+   */
+  failAfterUpdates?: number;
 }
 
 /** Messages from workers. */
