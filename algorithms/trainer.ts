@@ -106,7 +106,13 @@ function mean(xs: readonly number[]): number | null {
   return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
-function defaultRunDir(config: TrainConfig): string {
+/**
+ * Where a run is written: `--run-dir`, else the directory of the checkpoint it resumes, else
+ * `runs/<preset or env>-<time>`.
+ */
+export function runDirectory(config: TrainConfig): string {
+  if (config.runDir !== null) return config.runDir;
+  if (config.load !== null) return config.load.replace(/\/[^/]*$/, "");
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
   return `runs/${(config.preset ?? config.env).replace(/[^A-Za-z0-9_-]+/g, "_")}-${stamp}`;
 }
@@ -203,8 +209,7 @@ export async function train(
       sharedStatistics.import({ ...saved, frozen: false });
     }
   }
-  const runDir = config.runDir ??
-    (config.load !== null ? config.load.replace(/\/[^/]*$/, "") : defaultRunDir(config));
+  const runDir = runDirectory(config);
   await Deno.mkdir(runDir, { recursive: true });
   await Deno.writeTextFile(`${runDir}/config.json`, JSON.stringify(config, null, 2) + "\n");
   const metrics = await openLog(`${runDir}/metrics.jsonl`);

@@ -20,11 +20,13 @@ import { type Action, type Env, EnvError } from "../envs/core.ts";
 import { recordEpisodeGif, type RecordEpisodeResult } from "../io/gif.ts";
 import {
   CheckpointError,
+  checkpointPaths,
   loadCheckpoint,
   type LoadedCheckpoint,
   readCheckpoint,
 } from "../io/checkpoint.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
+import { PermissionError, requireAccess } from "./permissions.ts";
 import { noGrad, Tensor } from "../autograd/tensor.ts";
 import { argmax, type PolicyKind } from "../models/heads.ts";
 import { modelDefinition } from "../models/mod.ts";
@@ -491,6 +493,11 @@ if (import.meta.main) {
     if (o.onnxModel !== undefined && o.backend === "ts") {
       throw usage("--onnx-model plays with onnxruntime; it cannot take --backend ts");
     }
+    if (o.checkpoint !== undefined) {
+      requireAccess("eval", "read", checkpointPaths(o.checkpoint).weights, "--checkpoint");
+    }
+    if (o.onnxModel !== undefined) requireAccess("eval", "read", o.onnxModel, "--onnx-model");
+    if (o.gif !== undefined) requireAccess("eval", "write", o.gif, "--gif");
     const r = o.onnxModel !== undefined
       ? await evaluateOnnxModel(cmd.args[0], o.onnxModel, o.episodes, o.seed)
       : await evaluateCheckpoint(cmd.args[0], o.checkpoint!, o.episodes, o.seed, {
@@ -517,7 +524,8 @@ if (import.meta.main) {
     if (e.code === "commander.helpDisplayed") Deno.exit(0);
     if (
       e.code?.startsWith("commander.") || e instanceof ConfigError ||
-      e instanceof CheckpointError || e instanceof EnvError || e.name === "OnnxError"
+      e instanceof CheckpointError || e instanceof EnvError || e.name === "OnnxError" ||
+      e instanceof PermissionError
     ) {
       console.error(`eval: ${e.message.replace(/^error: /, "")}`);
       Deno.exit(2);

@@ -17,7 +17,13 @@ import { Command } from "npm:@commander-js/extra-typings@14.0.0";
 import type { TrainConfig } from "../algorithms/config.ts";
 import { ConfigError } from "../algorithms/config.ts";
 import { EnvError } from "../envs/core.ts";
-import { CheckpointError, readCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
+import {
+  CheckpointError,
+  checkpointPaths,
+  readCheckpoint,
+  saveCheckpoint,
+} from "../io/checkpoint.ts";
+import { PermissionError, requireAccess } from "./permissions.ts";
 import { exportOnnx, OnnxError } from "../io/onnx.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import { checkpointModel } from "./eval.ts";
@@ -104,6 +110,14 @@ if (import.meta.main) {
         },
       );
     }
+    requireAccess("export", "read", checkpointPaths(cmd.args[0]).weights, "checkpoint");
+    if (o.safetensors !== undefined) {
+      requireAccess("export", "write", o.safetensors, "--safetensors");
+    }
+    if (o.onnx !== undefined) requireAccess("export", "write", o.onnx, "--onnx");
+    if (o.model !== undefined) {
+      requireAccess("export", "write", checkpointPaths(o.model).weights, "--model");
+    }
     if (o.safetensors !== undefined) {
       const n = await exportWeights(cmd.args[0], o.safetensors);
       console.log(`wrote ${n} tensors to ${o.safetensors}`);
@@ -121,7 +135,8 @@ if (import.meta.main) {
     if (e.code === "commander.helpDisplayed") Deno.exit(0);
     if (
       e.code?.startsWith("commander.") || e instanceof CheckpointError ||
-      e instanceof OnnxError || e instanceof ConfigError || e instanceof EnvError
+      e instanceof OnnxError || e instanceof ConfigError || e instanceof EnvError ||
+      e instanceof PermissionError
     ) {
       console.error(`export: ${e.message.replace(/^error: /, "")}`);
       Deno.exit(2);

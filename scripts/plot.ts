@@ -13,6 +13,7 @@ import { writeFileAtomic } from "../io/atomic_file.ts";
 import { renderSvg, rewardChartSpec } from "./plot/chart.ts";
 import { describeTime, PlotError, readMetrics, type TimeBreakdown } from "./plot/metrics.ts";
 import { svgToPng } from "./plot/png.ts";
+import { PermissionError, requireAccess } from "./permissions.ts";
 
 export { PlotError } from "./plot/metrics.ts";
 
@@ -89,13 +90,22 @@ if (import.meta.main) {
   try {
     cmd.parse(Deno.args, { from: "user" });
     const o = cmd.opts();
+    requireAccess("plot", "read", cmd.args[0], "run directory");
+    requireAccess(
+      "plot",
+      "write",
+      o.out ?? cmd.args[0],
+      o.out !== undefined ? "--out" : "run directory",
+    );
     const r = await plotRun(cmd.args[0], { out: o.out, scale: o.scale, svgOnly: o.svgOnly });
     console.log(`wrote ${r.svg}${r.png ? ` and ${r.png}` : ""}`);
     if (r.time !== null) console.log(describeTime(r.time));
   } catch (error) {
     const e = error as Error & { code?: string };
     if (e.code === "commander.helpDisplayed") Deno.exit(0);
-    if (e.code?.startsWith("commander.") || e instanceof PlotError) {
+    if (
+      e.code?.startsWith("commander.") || e instanceof PlotError || e instanceof PermissionError
+    ) {
       console.error(`plot: ${e.message.replace(/^error: /, "")}`);
       Deno.exit(2);
     }

@@ -4,10 +4,11 @@
  * @module
  */
 import { ConfigError } from "../algorithms/config.ts";
-import { train } from "../algorithms/trainer.ts";
-import { CheckpointError } from "../io/checkpoint.ts";
+import { runDirectory, train } from "../algorithms/trainer.ts";
+import { CheckpointError, checkpointPaths } from "../io/checkpoint.ts";
 import { EnvError } from "../envs/core.ts";
 import { parseTrainArgs, trainCommand } from "./cli.ts";
+import { PermissionError, requireAccess } from "./permissions.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(trainCommand().helpInformation());
@@ -15,6 +16,15 @@ if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
 }
 try {
   const config = parseTrainArgs(Deno.args);
+  if (config.load !== null) {
+    requireAccess("train", "read", checkpointPaths(config.load).weights, "--load");
+  }
+  const flag = config.runDir !== null
+    ? "--run-dir"
+    : config.load !== null
+    ? "--load"
+    : "run directory";
+  requireAccess("train", "write", runDirectory(config), flag);
   const result = await train(config);
   if (result.solved) {
     const s = result.solved;
@@ -23,7 +33,8 @@ try {
   Deno.exit(result.reason === "error" ? 1 : 0);
 } catch (error) {
   if (
-    error instanceof ConfigError || error instanceof CheckpointError || error instanceof EnvError
+    error instanceof ConfigError || error instanceof CheckpointError ||
+    error instanceof EnvError || error instanceof PermissionError
   ) {
     console.error(`train: ${error.message}`);
     Deno.exit(2);

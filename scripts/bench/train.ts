@@ -15,7 +15,9 @@ function option(args: string[], name: string, fallback: string): string {
 
 /** Frames per second of one run with `workers` workers over `seconds` (after warm-up). */
 async function measure(preset: string, workers: number, seconds: number): Promise<number> {
-  const dir = await Deno.makeTempDir({ prefix: "a3g-bench-" });
+  // under runs/, the one directory `deno task bench` may write
+  await Deno.mkdir("runs", { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: "runs", prefix: ".bench-" });
   const controller = new AbortController();
   const warmup = seconds / 4;
   let start: { t: number; frames: number } | null = null;
