@@ -3,7 +3,7 @@
  * access and prints which were allowed, as one JSON object.
  */
 const [outside, inside] = Deno.args;
-async function allowed(attempt: () => Promise<unknown>): Promise<boolean | string> {
+async function allowed(attempt: () => unknown): Promise<boolean | string> {
   try {
     await attempt();
     return true;
@@ -22,6 +22,6 @@ console.log(JSON.stringify({
     (await Deno.connect({ hostname: "127.0.0.1", port: 65000 })).close()
   ),
   run: await allowed(() => new Deno.Command("true").output()),
-  env: await allowed(async () => Deno.env.get("HOME")),
-  ffi: await allowed(async () => Deno.dlopen("libc.so.6", {})),
+  env: await allowed(() => Deno.env.get("HOME")),
+  ffi: await allowed(() => Deno.dlopen("libc.so.6", {})),
 }));
