@@ -248,11 +248,94 @@ export class ConfigError extends Error {
 }
 
 function check(ok: boolean, field: string, value: unknown, expected: string): void {
-  if (!ok) throw new ConfigError(`${field}: got ${JSON.stringify(value)}, expected ${expected}`);
+  if (!ok) throw new ConfigError(`${field}: got ${show(value)}, expected ${expected}`);
+}
+
+function show(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Each field's JSON type (`?` where null is allowed): checked before any value is. */
+const FIELD_TYPES: Record<keyof TrainConfig, string> = {
+  env: "string",
+  preset: "string?",
+  workers: "number",
+  lr: "number",
+  lrFinal: "number?",
+  lrAnnealFrames: "number",
+  gamma: "number",
+  tau: "number",
+  entropyCoef: "number",
+  valueCoef: "number",
+  maxGradNorm: "number?",
+  numSteps: "number",
+  distributedStepSize: "array?",
+  optimizer: "string",
+  amsgrad: "boolean",
+  optimizerEps: "number",
+  sharedOptimizer: "boolean",
+  seed: "number",
+  maxEpisodeLength: "number",
+  model: "string",
+  hiddenSize: "number",
+  stackFrames: "number",
+  skipRate: "number",
+  clipRewards: "boolean",
+  shapeRewards: "boolean",
+  saveMax: "boolean",
+  load: "string?",
+  runDir: "string?",
+  maxFrames: "number?",
+  maxMinutes: "number?",
+  stopWhenSolved: "boolean",
+  targetReward: "number?",
+  evalWait: "number",
+  evalDuty: "number",
+  evaluate: "boolean",
+  a3g: "boolean",
+  envsPerWorker: "number",
+  envGroups: "number",
+};
+
+function kebab(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Throws a `ConfigError` for an unknown field or a field of the wrong type. */
+function checkTypes(c: TrainConfig): void {
+  for (const key of Object.keys(c)) {
+    if (!Object.hasOwn(FIELD_TYPES, key)) {
+      throw new ConfigError(
+        `${key}: not an option (options are ${Object.keys(FIELD_TYPES).join(", ")})`,
+      );
+    }
+  }
+  for (const [key, type] of Object.entries(FIELD_TYPES)) {
+    const value = (c as unknown as Record<string, unknown>)[key];
+    const nullable = type.endsWith("?");
+    const base = nullable ? type.slice(0, -1) : type;
+    if (nullable && value === null) continue;
+    const ok = base === "array"
+      ? Array.isArray(value)
+      : base === "number"
+      ? typeof value === "number" && Number.isFinite(value)
+      : typeof value === base;
+    const expected = base === "number"
+      ? "a finite number"
+      : base === "array"
+      ? "a list"
+      : `a ${base}`;
+    check(ok, kebab(key), value, nullable ? `${expected} or null` : expected);
+  }
 }
 
 /** Throws a `ConfigError` for the first invalid field. */
 export function validateConfig(c: TrainConfig): void {
+  checkTypes(c);
   const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
   check(typeof c.env === "string" && c.env.length > 0, "env", c.env, "an environment id");
   check(positiveInt(c.workers) && c.workers <= 256, "workers", c.workers, "an integer 1..256");
