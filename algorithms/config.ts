@@ -323,7 +323,9 @@ function checkTypes(c: TrainConfig): void {
       ? Array.isArray(value)
       : base === "number"
       ? typeof value === "number" && Number.isFinite(value)
-      : typeof value === base;
+      : base === "boolean"
+      ? typeof value === "boolean"
+      : typeof value === "string";
     const expected = base === "number"
       ? "a finite number"
       : base === "array"
