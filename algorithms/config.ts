@@ -69,7 +69,7 @@ export interface TrainConfig {
   /** Agent steps after which an episode is cut (× frame skip raw frames on Atari). */
   maxEpisodeLength: number;
   /** Model family. */
-  model: ModelName;
+  model: ModelName | "auto";
   /** LSTM (or hidden layer) width. */
   hiddenSize: number;
   /** Frames stacked into one observation (continuous control). */
@@ -82,6 +82,13 @@ export interface TrainConfig {
   shapeRewards: boolean;
   /** Save `best` only when an evaluation reaches a new maximum (else save after each one). */
   saveMax: boolean;
+  /**
+   * Seconds between saves of `latest` (besides the save after each evaluation): a kill loses at
+   * most this much training.
+   */
+  saveEvery: number;
+  /** Seconds between TensorBoard histograms of the parameters (taken at evaluations). */
+  histogramEvery: number;
   /** Checkpoint to resume from (path without extension), or null. */
   load: string | null;
   /** Directory of this run's checkpoints and logs. Default: runs/<env>-<date>. */
@@ -136,13 +143,15 @@ export const DEFAULTS: TrainConfig = {
   sharedOptimizer: true,
   seed: 1,
   maxEpisodeLength: 10000,
-  model: "small",
+  model: "auto",
   hiddenSize: 256,
   stackFrames: 1,
   skipRate: 4,
   clipRewards: true,
   shapeRewards: false,
   saveMax: false,
+  saveEvery: 60,
+  histogramEvery: 60,
   load: null,
   runDir: null,
   maxFrames: null,
@@ -287,6 +296,8 @@ const FIELD_TYPES: Record<keyof TrainConfig, string> = {
   clipRewards: "boolean",
   shapeRewards: "boolean",
   saveMax: "boolean",
+  saveEvery: "number",
+  histogramEvery: "number",
   load: "string?",
   runDir: "string?",
   maxFrames: "number?",
@@ -387,10 +398,10 @@ export function validateConfig(c: TrainConfig): void {
     "a positive integer",
   );
   check(
-    (MODEL_NAMES as readonly string[]).includes(c.model),
+    c.model === "auto" || (MODEL_NAMES as readonly string[]).includes(c.model),
     "model",
     c.model,
-    `one of ${MODEL_NAMES.join(", ")}`,
+    `one of ${MODEL_NAMES.join(", ")}, or auto`,
   );
   check(positiveInt(c.hiddenSize), "hidden-size", c.hiddenSize, "a positive integer");
   check(positiveInt(c.stackFrames), "stack-frames", c.stackFrames, "a positive integer");
@@ -408,6 +419,8 @@ export function validateConfig(c: TrainConfig): void {
     "a positive number (or none)",
   );
   check(c.evalWait >= 0, "eval-wait", c.evalWait, "a number of seconds ≥ 0");
+  check(c.saveEvery > 0, "save-every", c.saveEvery, "a positive number of seconds");
+  check(c.histogramEvery >= 0, "histogram-every", c.histogramEvery, "a number of seconds ≥ 0");
   check(c.evalDuty > 0 && c.evalDuty <= 1, "eval-duty", c.evalDuty, "a number in (0, 1]");
   check(
     positiveInt(c.envsPerWorker) && c.envsPerWorker <= 1024,
@@ -422,7 +435,7 @@ export function validateConfig(c: TrainConfig): void {
     "an integer 1..16",
   );
   check(
-    !c.a3g || A3G_MODEL_NAMES.includes(c.model),
+    !c.a3g || c.model === "auto" || A3G_MODEL_NAMES.includes(c.model),
     "model",
     c.model,
     `one of ${A3G_MODEL_NAMES.join(", ")} with --a3g (A3G runs the Atari conv models on the GPU)`,
@@ -444,9 +457,12 @@ export function learningRate(
  * `overrides` are applied last; the result is validated.
  */
 export function resolveConfig(name: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
-  const preset = PRESETS[name];
-  const base: TrainConfig = preset
-    ? { ...DEFAULTS, ...preset, preset: name }
+  // presets in any letter case
+  const key = Object.hasOwn(PRESETS, name)
+    ? name
+    : Object.keys(PRESETS).find((k) => k.toLowerCase() === name.toLowerCase());
+  const base: TrainConfig = key !== undefined
+    ? { ...DEFAULTS, ...PRESETS[key], preset: key }
     : { ...DEFAULTS, env: name };
   const config = { ...base, ...stripUndefined(overrides) };
   validateConfig(config);

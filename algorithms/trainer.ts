@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { dirname, join } from "node:path";
 import { requestGpu } from "../autograd/backends/webgpu/device.ts";
 import { Parameters } from "../autograd/parameters.ts";
 import { Rng } from "../autograd/random.ts";
@@ -14,9 +15,10 @@ import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoin
 import { RunningMeanStd, type RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
 import { SummaryWriter } from "../logging/tensorboard.ts";
 import { modelDefinition } from "../models/mod.ts";
-import { learningRate, type TrainConfig } from "./config.ts";
+import { ConfigError, learningRate, type TrainConfig } from "./config.ts";
+import { claimRunDirectory } from "./run_directory.ts";
 import { Adam, type Optimizer, RMSprop } from "./optimizers.ts";
-import { makeTrainingEnv, observationStatistics } from "./training_env.ts";
+import { makeTrainingEnv, observationStatistics, resolveModel } from "./training_env.ts";
 import {
   CONTROL_STOP,
   COUNTER_EPISODES,
@@ -56,7 +58,19 @@ export interface TrainResult {
   solved: { mean: number; std: number; min: number; max: number } | null;
   /** The first worker error, if the run ended on one. */
   error?: string;
+  /** The signal that stopped the run, if one did. */
+  signal?: StopSignal;
 }
+
+/** Signals that stop a run cleanly. */
+export type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+/** The exit code of `deno task train` after a run stopped by each signal: 128 + its number. */
+export const SIGNAL_EXIT_CODES: Record<StopSignal, number> = {
+  SIGHUP: 129,
+  SIGINT: 130,
+  SIGTERM: 143,
+};
 
 /** Options of `train` beside the configuration. */
 export interface TrainOptions {
@@ -72,6 +86,18 @@ export interface TrainOptions {
    * the run).
    */
   injectFailure?: { worker: number; afterUpdates: number; times: number };
+  /**
+   * A test hook: once the run has this many frames, one shared parameter is set to NaN, as an
+   * overflow in a Hogwild update would leave it.
+   */
+  injectNonFiniteAfterFrames?: number;
+  /** Stop cleanly on SIGINT, SIGTERM and SIGHUP (default true). */
+  handleSignals?: boolean;
+  /**
+   * Exit the process at a second signal (the command line's choice; default false, so a notebook
+   * kernel interrupted twice is not killed).
+   */
+  secondSignalExits?: boolean;
 }
 
 /**
@@ -107,12 +133,20 @@ function mean(xs: readonly number[]): number | null {
 }
 
 /**
- * Where a run is written: `--run-dir`, else the directory of the checkpoint it resumes, else
- * `runs/<preset or env>-<time>`.
+ * Where a run is written: `--run-dir`; else, resuming a run's checkpoint (its directory holds
+ * `metrics.jsonl`), that run's directory; else a new `runs/<preset or env>-<time>` (so starting
+ * from a shipped model never writes beside it).
  */
 export function runDirectory(config: TrainConfig): string {
   if (config.runDir !== null) return config.runDir;
-  if (config.load !== null) return config.load.replace(/\/[^/]*$/, "");
+  if (config.load !== null) {
+    const dir = dirname(config.load);
+    try {
+      if (Deno.statSync(join(dir, "metrics.jsonl")).isFile) return dir;
+    } catch {
+      // not a run's directory
+    }
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
   return `runs/${(config.preset ?? config.env).replace(/[^A-Za-z0-9_-]+/g, "_")}-${stamp}`;
 }
@@ -144,6 +178,8 @@ export async function train(
 ): Promise<TrainResult> {
   const print = options.print ?? true;
   const log = (line: string) => print && console.log(line);
+  // a model family that fits the env (`auto` picks one), refused before anything is written
+  config = resolveModel(config);
   if (config.a3g) {
     // One adapter check here, so a machine without one says so once and trains on the CPU.
     const gpu = await requestGpu();
@@ -171,6 +207,7 @@ export async function train(
   );
   // The walkers' observation statistics: one set on shared memory that every worker and the
   // evaluator update and normalise with, so all of them (and the checkpoints) see the same inputs.
+  checkMemory(config, definition);
   const probeStatistics = observationStatistics(probe);
   const sharedStatistics = probeStatistics === null
     ? null
@@ -195,6 +232,7 @@ export async function train(
       optimizer: config.sharedOptimizer ? optimizer : undefined,
       optimizerOptional: true,
     });
+    if (restored.recovered !== undefined) log(restored.recovered);
     if (restored.optimizer === undefined && config.sharedOptimizer) {
       log(`${config.load}: no optimizer state (an exported model); the optimizer starts fresh`);
     }
@@ -210,7 +248,15 @@ export async function train(
     }
   }
   const runDir = runDirectory(config);
-  await Deno.mkdir(runDir, { recursive: true });
+  const lock = await claimRunDirectory(runDir, config.load);
+  if (previousSeconds > 0) {
+    log(
+      `resuming at ${si(counters[COUNTER_FRAMES])} frames after ${
+        (previousSeconds / 60).toFixed(1)
+      } minutes of training` +
+        (config.maxMinutes !== null ? ` (--max-minutes ${config.maxMinutes} counts them)` : ""),
+    );
+  }
   await Deno.writeTextFile(`${runDir}/config.json`, JSON.stringify(config, null, 2) + "\n");
   const metrics = await openLog(`${runDir}/metrics.jsonl`);
   const encoder = new TextEncoder();
@@ -258,8 +304,10 @@ export async function train(
   // checkpoint stays.
   let writes: Promise<unknown> = Promise.resolve();
   const waiting = new Map<string, Checkpoint>();
+  let lastSave = seconds();
   const save = (name: string, c: Checkpoint) => {
     if (!allFinite(c.params)) return;
+    if (name === "latest") lastSave = seconds();
     const queued = waiting.has(name);
     waiting.set(name, c);
     if (queued) return;
@@ -297,6 +345,33 @@ export async function train(
   });
   const url = new URL("./worker.ts", import.meta.url).href;
   const running = new Map<Worker, WorkerSetup>();
+  // Training episodes are logged once a second: one line per episode when one ended, one line
+  // listing them all when several did (short episodes would otherwise write a line each).
+  let endedEpisodes: { worker: number; reward: number; length: number }[] = [];
+  const logEpisodes = () => {
+    const ended = endedEpisodes;
+    if (ended.length === 0) return;
+    endedEpisodes = [];
+    const t = seconds(), frames = total(COUNTER_FRAMES);
+    const reward = ended.reduce((a, e) => a + e.reward, 0) / ended.length;
+    const length = ended.reduce((a, e) => a + e.length, 0) / ended.length;
+    if (ended.length === 1) {
+      record({ type: "train_episode", time: t, frames, ...ended[0] });
+    } else {
+      record({
+        type: "train_episodes",
+        time: t,
+        frames,
+        rewards: ended.map((e) => e.reward),
+        lengths: ended.map((e) => e.length),
+      });
+    }
+    board((w) => {
+      w.scalar("train/episode_reward", reward, frames);
+      w.scalar("train/episode_length", length, frames);
+    });
+  };
+  let lastHistograms = -Infinity;
   // Run times of each slot's failures, for the restart limit.
   const failures = new Map<number, number[]>();
   let restarts = 0;
@@ -326,18 +401,7 @@ export async function train(
       case "episode":
         trainRewards.push(m.reward);
         if (trainRewards.length > 100) trainRewards.shift();
-        record({
-          type: "train_episode",
-          time: t,
-          frames,
-          worker: m.worker,
-          reward: m.reward,
-          length: m.length,
-        });
-        board((w) => {
-          w.scalar("train/episode_reward", m.reward, frames);
-          w.scalar("train/episode_length", m.length, frames);
-        });
+        endedEpisodes.push({ worker: m.worker, reward: m.reward, length: m.length });
         break;
       case "stats": {
         skippedUpdates += m.skipped;
@@ -385,9 +449,13 @@ export async function train(
           w.scalar("eval/episode_reward", m.reward, frames);
           w.scalar("eval/episode_length", m.length, frames);
           w.scalar("eval/mean100", m.mean, frames);
-          // rl_a3c_pytorch logs a histogram of every parameter with each test game
-          for (const { name, offset, size } of layout.slots) {
-            w.histogram(`parameters/${name}`, m.params.subarray(offset, offset + size), frames);
+          // rl_a3c_pytorch logs a histogram of every parameter with each test game; here at most
+          // once per --histogram-every seconds, so short games do not fill the disk
+          if (t - lastHistograms >= config.histogramEvery) {
+            lastHistograms = t;
+            for (const { name, offset, size } of layout.slots) {
+              w.histogram(`parameters/${name}`, m.params.subarray(offset, offset + size), frames);
+            }
           }
         });
         save("latest", checkpoint(Float32Array.from(params.data), true));
@@ -480,17 +548,37 @@ export async function train(
   if (config.evaluate) start(setup("eval", 0, evalSlot));
   for (let i = 0; i < workers; i++) start(setup("train", i, i + 1));
 
-  // ---- Ctrl-C and abort ----
-  const onSigint = () => {
-    log("\ninterrupted: stopping workers and saving a final checkpoint");
+  // ---- signals (Ctrl-C, SIGTERM from docker/systemd/timeout, SIGHUP) and abort ----
+  // The first stops the run cleanly; with `secondSignalExits`, a second one exits at once (every
+  // file is written whole or not at all, so nothing is corrupted; the last checkpoint stays).
+  let signalled: StopSignal | undefined;
+  const signals: StopSignal[] = Deno.build.os === "windows" ? ["SIGINT"] : [
+    "SIGINT",
+    "SIGTERM",
+    "SIGHUP",
+  ];
+  const onSignal = (signal: StopSignal) => () => {
+    if (signalled !== undefined) {
+      if (!options.secondSignalExits) return;
+      console.error(`\n${signal} again: exiting now; the last checkpoint stays`);
+      Deno.exit(SIGNAL_EXIT_CODES[signal]);
+    }
+    signalled = signal;
+    log(
+      `\n${signal}: stopping workers and saving a final checkpoint` +
+        (options.secondSignalExits ? ` (${signal} again exits now)` : ""),
+    );
     requestStop("interrupted");
   };
-  const canSignal = Deno.build.os !== "windows";
-  if (canSignal) Deno.addSignalListener("SIGINT", onSigint);
+  const listeners = signals.map((signal) => [signal, onSignal(signal)] as const);
+  if (options.handleSignals ?? true) {
+    for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  }
   options.signal?.addEventListener("abort", () => requestStop("interrupted"));
 
   // ---- status line and limits, once a second ----
   const tty = Deno.stdout.isTerminal();
+  let lastMemory = seconds();
   let lastFrames = total(COUNTER_FRAMES), lastTime = performance.now(), fps = 0, lastPrint = 0;
   const status = (): TrainStatus => {
     const c = countersNow();
@@ -512,6 +600,7 @@ export async function train(
     };
   };
   const tick = setInterval(() => {
+    logEpisodes();
     const now = performance.now(), frames = total(COUNTER_FRAMES);
     fps = (frames - lastFrames) / ((now - lastTime) / 1000);
     lastFrames = frames;
@@ -531,6 +620,10 @@ export async function train(
       lastPrint = now;
     }
     if (config.maxFrames !== null && frames >= config.maxFrames) requestStop("max-frames");
+    const injectAt = options.injectNonFiniteAfterFrames;
+    if (injectAt !== undefined && frames >= injectAt && Number.isFinite(params.data[0])) {
+      params.data[0] = NaN;
+    }
     if (!allFinite(params.data)) {
       firstError ??= "the shared parameters are no longer finite; the run stops and keeps " +
         "its last checkpoint";
@@ -538,14 +631,40 @@ export async function train(
       requestStop("non-finite");
     }
     if (config.maxMinutes !== null && s.seconds >= config.maxMinutes * 60) {
+      if (reason === null && s.seconds - previousSeconds < 2 && previousSeconds > 0) {
+        log(
+          `--max-minutes ${config.maxMinutes}: the resumed run already has ` +
+            `${(previousSeconds / 60).toFixed(1)} minutes of training; it stops at once`,
+        );
+      }
       requestStop("max-minutes");
+    }
+    // memory once a minute (soak checks read it): the process's resident set and the main
+    // isolate's heap (each worker has its own, inside the resident set)
+    if (s.seconds - lastMemory >= 60) {
+      lastMemory = s.seconds;
+      const m = Deno.memoryUsage();
+      record({
+        type: "memory",
+        time: s.seconds,
+        frames: s.frames,
+        rss: m.rss,
+        heap_used: m.heapUsed,
+        external: m.external,
+      });
+    }
+    if (reason === null && s.seconds - lastSave >= config.saveEvery) {
+      save("latest", checkpoint(Float32Array.from(params.data), true));
     }
   }, 1000);
 
   // ---- stop: wait for the workers, then the final checkpoint ----
   await stoppedPromise;
   clearInterval(tick);
-  if (canSignal) Deno.removeSignalListener("SIGINT", onSigint);
+  logEpisodes();
+  if (options.handleSignals ?? true) {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  }
   save("latest", checkpoint(Float32Array.from(params.data), true));
   await writes;
   const final = status();
@@ -555,9 +674,16 @@ export async function train(
   board((w) =>
     w.scalar("train/frames_per_s", (final.frames - startFrames) / ranSeconds, final.frames)
   );
-  record({ type: "end", time: final.seconds, frames: final.frames, reason });
+  record({
+    type: "end",
+    time: final.seconds,
+    frames: final.frames,
+    reason,
+    ...(signalled ? { signal: signalled } : {}),
+  });
   metrics.close();
   board((w) => w.close());
+  lock.release();
   if (tty && print) console.log();
   log(`${formatStatus(final)}\nstopped (${reason}); run written to ${runDir}`);
   return {
@@ -573,6 +699,7 @@ export async function train(
     evalMean: final.evalMean,
     solved,
     error: firstError,
+    signal: signalled,
   };
 }
 
@@ -615,6 +742,44 @@ async function openLog(path: string): Promise<Deno.FsFile> {
   } catch (error) {
     file.close();
     throw error;
+  }
+}
+
+/**
+ * Refuses, before anything is allocated, a configuration whose parameters, optimizer state,
+ * worker copies and rollouts cannot fit in this machine's memory (a lower-bound estimate: 4 bytes
+ * a value; per rollout step of each env, its observation and LSTM state and their gradients).
+ */
+function checkMemory(
+  config: TrainConfig,
+  definition: {
+    specs: readonly { shape: readonly number[] }[];
+    observationShape: readonly number[];
+  },
+): void {
+  const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+  const parameters = definition.specs.reduce((n, s) => n + count(s.shape), 0);
+  const slots = config.optimizer === "adam" ? (config.amsgrad ? 3 : 2) : 1;
+  const weights = 4 * parameters * (1 + slots + 2 * config.workers);
+  const steps = Math.max(config.numSteps, ...(config.distributedStepSize ?? [])) *
+    config.envsPerWorker * (config.a3g ? config.envGroups : 1) * config.workers;
+  const rollouts = 4 * steps * 2 * (count(definition.observationShape) + 10 * config.hiddenSize);
+  let total: number | null = null;
+  try {
+    total = Deno.systemMemoryInfo().total;
+  } catch {
+    // without permission to ask, only sizes no machine has are refused
+  }
+  const limit = total ?? 2 ** 40;
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 3 : 1)} GiB`;
+  if (weights + rollouts > limit) {
+    throw new ConfigError(
+      `this configuration needs at least ${gib(weights + rollouts)} (${gib(weights)} for ` +
+        `${parameters.toExponential(2)} parameters, their optimizer state and ${config.workers} ` +
+        `worker copies; ${gib(rollouts)} for rollouts), more than ${
+          total === null ? "any machine has" : `this machine's ${gib(total)}`
+        }; lower --hidden-size, --num-steps, --envs-per-worker or --workers`,
+    );
   }
 }
 

@@ -5,13 +5,22 @@
  * @module
  */
 import { atariEnvSpecs } from "../envs/atari/mod.ts";
-import type { Env } from "../envs/core.ts";
+import { type Env, EnvError } from "../envs/core.ts";
+import { ActorCritic } from "../models/actor_critic.ts";
+import { modelDefinition } from "../models/mod.ts";
+import { greedyAction } from "./a3c.ts";
 import { envSpec, makeEnv } from "../envs/registry.ts";
 import { FrameStack } from "../envs/wrappers/frame_stack.ts";
 import { NormalizeObservation, type RunningMeanStd } from "../envs/wrappers/running_mean_std.ts";
 import { findWrapper } from "../envs/wrappers/wrapper.ts";
 import { atariPipeline, walkerPipeline } from "../envs/wrappers/presets.ts";
-import type { TrainConfig } from "./config.ts";
+import {
+  ConfigError,
+  MODEL_NAMES,
+  type ModelName,
+  type TrainConfig,
+  validateConfig,
+} from "./config.ts";
 
 /** Whether an env id (or alias) is one of the Atari games. */
 export function isAtari(id: string): boolean {
@@ -52,4 +61,70 @@ export function makeTrainingEnv(config: TrainConfig, seed: number, rms?: Running
     env = makeEnv(spec.id, { maxEpisodeSteps: config.maxEpisodeLength });
   }
   return config.stackFrames > 1 ? new FrameStack(env, config.stackFrames) : env;
+}
+
+/** Whether model family `name` can play the run's env: one forward on a blank observation. */
+function fits(config: TrainConfig, name: ModelName): { ok: true } | { ok: false; why: string } {
+  let env: Env | undefined;
+  try {
+    env = makeTrainingEnv({ ...config, model: name }, config.seed);
+    const definition = modelDefinition(name, env.observationSpace, env.actionSpace, 8);
+    const model = new ActorCritic(definition);
+    const size = definition.observationShape.reduce((a, b) => a * b, 1);
+    greedyAction(model, new Float32Array(size), model.initialState(1));
+    return { ok: true };
+  } catch (error) {
+    if (error instanceof EnvError) throw error;
+    return { ok: false, why: (error as Error).message };
+  } finally {
+    env?.close();
+  }
+}
+
+/** A short description of an env's spaces for messages: `observation [4], actions Discrete(2)`. */
+function describeSpaces(config: TrainConfig): string {
+  const env = makeTrainingEnv({ ...config, model: "small" }, config.seed);
+  try {
+    const o = env.observationSpace, a = env.actionSpace;
+    const obs = o.kind === "box" ? `[${o.shape.join(", ")}]` : `Discrete(${o.n})`;
+    const act = a.kind === "box" ? `Box[${a.shape.join(", ")}]` : `Discrete(${a.n})`;
+    return `observation ${obs}, actions ${act}`;
+  } finally {
+    env.close();
+  }
+}
+
+/**
+ * The configuration with a model family that fits its env: `auto` becomes the seeds' choice for
+ * the env's spaces (the Atari conv+LSTM for frames, an MLP for vectors with discrete actions,
+ * a3c_continuous's MLP+LSTM for continuous ones); a family that cannot play the env is refused,
+ * naming the families that can.
+ */
+export function resolveModel(config: TrainConfig): TrainConfig {
+  if (config.model !== "auto") {
+    const fit = fits(config, config.model);
+    if (fit.ok) return config;
+    const others = MODEL_NAMES.filter((name) => fits(config, name).ok);
+    throw new ConfigError(
+      `model: ${config.model} does not fit ${config.env} (${
+        describeSpaces(config)
+      }; ${fit.why}); ` +
+        `models that fit: ${others.length ? others.join(", ") : "none"}`,
+    );
+  }
+  const probe = makeTrainingEnv({ ...config, model: "small" }, config.seed);
+  const frames = probe.observationSpace.kind === "box" && probe.observationSpace.shape.length === 3;
+  const continuous = probe.actionSpace.kind === "box";
+  probe.close();
+  const preferred: ModelName = frames ? "small" : continuous ? "mlp-lstm" : "mlp";
+  for (const name of [preferred, ...MODEL_NAMES]) {
+    if (fits(config, name).ok) {
+      const resolved = { ...config, model: name };
+      validateConfig(resolved);
+      return resolved;
+    }
+  }
+  throw new ConfigError(
+    `model: no model family fits ${config.env} (${describeSpaces(config)})`,
+  );
 }

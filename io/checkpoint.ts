@@ -234,6 +234,11 @@ export interface LoadedCheckpoint extends Checkpoint {
   paths: CheckpointPaths;
   /** The checkpoint id both files carry. */
   id: string;
+  /**
+   * Set when the main weights file belonged to a save that did not finish and the weights this
+   * JSON file names were read from the kept previous file instead: says so, for the user.
+   */
+  recovered?: string;
 }
 
 /**
@@ -297,6 +302,10 @@ export async function readCheckpoint(
         `${name} has shape ${formatShape(tensor.shape)}, ${expects} ${formatShape(shape)}`,
       );
     }
+    const bad = tensor.data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) {
+      throw fail(`${name} holds ${tensor.data[bad]} at index ${bad}, expected finite values`);
+    }
     params.set(tensor.data, offset);
   }
   for (const [name, tensor] of file.tensors) {
@@ -324,6 +333,12 @@ export async function readCheckpoint(
     for (const [key, tensorName] of Object.entries(names)) {
       const tensor = file.tensors.get(tensorName);
       if (!tensor) throw fail(`has no tensor ${tensorName}, which ${basename(paths.json)} lists`);
+      const bad = tensor.data.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) {
+        throw fail(
+          `${tensorName} holds ${tensor.data[bad]} at index ${bad}, expected finite values`,
+        );
+      }
       tensors[key] = tensor.data;
     }
     optimizer = {
@@ -338,6 +353,12 @@ export async function readCheckpoint(
   return {
     paths,
     id: json.id as string,
+    ...(fromPrevious
+      ? {
+        recovered: `${paths.weights} is from a save that did not finish; loaded the complete ` +
+          `save before it (${basename(previous)})`,
+      }
+      : {}),
     params,
     layout: layout.map((e) => ({ ...e, shape: [...e.shape] })),
     config: json.config ?? undefined,
@@ -424,10 +445,24 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
     );
   }
   if (obj.version !== CHECKPOINT_VERSION) {
-    throw fail(`has version ${obj.version}, this package reads version ${CHECKPOINT_VERSION}`);
+    throw fail(
+      `has version ${JSON.stringify(obj.version)}, this package reads version ` +
+        `${CHECKPOINT_VERSION} (the number ${CHECKPOINT_VERSION})`,
+    );
   }
   if (typeof obj.id !== "string") throw fail("has no checkpoint id");
   if (!Array.isArray(obj.layout)) throw fail("has no parameter layout");
+  const counters = obj.counters;
+  if (counters !== undefined && counters !== null) {
+    if (typeof counters !== "object" || Array.isArray(counters)) {
+      throw fail(`counters is ${JSON.stringify(counters)}, expected an object of numbers`);
+    }
+    for (const [key, value] of Object.entries(counters)) {
+      if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+        throw fail(`counter ${key} is ${JSON.stringify(value)}, expected a finite number ≥ 0`);
+      }
+    }
+  }
   return obj;
 }
 

@@ -86,7 +86,12 @@ export function trainCommand(): Command<[string], Record<string, unknown>> {
     .option("--no-shared-optimizer", "each worker keeps its own optimizer statistics")
     .option("-s, --seed <n>", "base seed (worker i uses seed + i)", integer(0))
     .option("--max-episode-length <n>", "agent steps per episode at most", integer(1))
-    .addOption(new Option("--model <name>", "model family").choices(MODEL_NAMES))
+    .addOption(
+      new Option("--model <name>", "model family (auto: one that fits the env)").choices([
+        ...MODEL_NAMES,
+        "auto",
+      ]),
+    )
     .option("--hidden-size <n>", "LSTM / hidden width", integer(1))
     .option("--stack-frames <n>", "frames stacked per observation", integer(1))
     .option("--skip-rate <n>", "frame skip for NoFrameskip Atari ids", integer(1))
@@ -94,7 +99,21 @@ export function trainCommand(): Command<[string], Record<string, unknown>> {
     .option("--load <checkpoint>", "resume from a checkpoint (path without extension)")
     .option("--run-dir <dir>", "directory for checkpoints and logs")
     .option("--max-frames <n>", "stop after this many frames", number("positive"))
-    .option("--max-minutes <x>", "stop after this many minutes", number("positive"))
+    .option(
+      "--max-minutes <x>",
+      "stop after this many minutes of training in all (a resumed run counts its earlier time)",
+      number("positive"),
+    )
+    .option(
+      "--histogram-every <seconds>",
+      "TensorBoard parameter histograms at most this often (default 60)",
+      number("nonnegative"),
+    )
+    .option(
+      "--save-every <seconds>",
+      "save `latest` at least this often (default 60; also after each evaluation)",
+      number("positive"),
+    )
     .option("--stop-when-solved", "stop once a confirming 100-episode test passes")
     .option("--target-reward <x>", "episode return that counts as solved", number("any"))
     .option(
@@ -154,6 +173,8 @@ export function parseTrainArgs(args: string[]): TrainConfig {
     stackFrames: o.stackFrames as number | undefined,
     skipRate: o.skipRate as number | undefined,
     saveMax: o.saveMax as boolean | undefined,
+    saveEvery: o.saveEvery as number | undefined,
+    histogramEvery: o.histogramEvery as number | undefined,
     load: o.load as string | undefined,
     runDir: o.runDir as string | undefined,
     maxFrames: o.maxFrames as number | undefined,

@@ -14,7 +14,11 @@ import { Command, InvalidArgumentError, Option } from "npm:@commander-js/extra-t
 import { Parameters } from "../autograd/parameters.ts";
 import { greedyAction } from "../algorithms/a3c.ts";
 import { ConfigError, resolveConfig, type TrainConfig } from "../algorithms/config.ts";
-import { makeTrainingEnv, observationStatistics } from "../algorithms/training_env.ts";
+import {
+  makeTrainingEnv,
+  observationStatistics,
+  resolveModel,
+} from "../algorithms/training_env.ts";
 import type { RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
 import { type Action, type Env, EnvError } from "../envs/core.ts";
 import { recordEpisodeGif, type RecordEpisodeResult } from "../io/gif.ts";
@@ -26,7 +30,7 @@ import {
   readCheckpoint,
 } from "../io/checkpoint.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
-import { PermissionError, requireAccess } from "./permissions.ts";
+import { PermissionError, prepareOutput, requireAccess } from "./permissions.ts";
 import { noGrad, Tensor } from "../autograd/tensor.ts";
 import { argmax, type PolicyKind } from "../models/heads.ts";
 import { modelDefinition } from "../models/mod.ts";
@@ -82,13 +86,14 @@ interface GreedyActor {
  * a saved run configuration: the saved configuration decides the model, the command line the env.
  */
 export function evalConfig(name: string, saved: Partial<TrainConfig>): TrainConfig {
-  return resolveConfig(name, {
+  const config = resolveConfig(name, {
     model: saved.model,
     hiddenSize: saved.hiddenSize,
     stackFrames: saved.stackFrames,
     skipRate: saved.skipRate,
     maxEpisodeLength: saved.maxEpisodeLength,
   });
+  return config.model === "auto" ? resolveModel(config) : config;
 }
 
 /** What {@link checkpointModel} returns. */
@@ -497,7 +502,7 @@ if (import.meta.main) {
       requireAccess("eval", "read", checkpointPaths(o.checkpoint).weights, "--checkpoint");
     }
     if (o.onnxModel !== undefined) requireAccess("eval", "read", o.onnxModel, "--onnx-model");
-    if (o.gif !== undefined) requireAccess("eval", "write", o.gif, "--gif");
+    if (o.gif !== undefined) await prepareOutput("eval", o.gif, "--gif");
     const r = o.onnxModel !== undefined
       ? await evaluateOnnxModel(cmd.args[0], o.onnxModel, o.episodes, o.seed)
       : await evaluateCheckpoint(cmd.args[0], o.checkpoint!, o.episodes, o.seed, {

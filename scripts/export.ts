@@ -23,7 +23,7 @@ import {
   readCheckpoint,
   saveCheckpoint,
 } from "../io/checkpoint.ts";
-import { PermissionError, requireAccess } from "./permissions.ts";
+import { PermissionError, prepareOutput, requireAccess } from "./permissions.ts";
 import { exportOnnx, OnnxError } from "../io/onnx.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import { checkpointModel } from "./eval.ts";
@@ -112,11 +112,11 @@ if (import.meta.main) {
     }
     requireAccess("export", "read", checkpointPaths(cmd.args[0]).weights, "checkpoint");
     if (o.safetensors !== undefined) {
-      requireAccess("export", "write", o.safetensors, "--safetensors");
+      await prepareOutput("export", o.safetensors, "--safetensors");
     }
-    if (o.onnx !== undefined) requireAccess("export", "write", o.onnx, "--onnx");
+    if (o.onnx !== undefined) await prepareOutput("export", o.onnx, "--onnx");
     if (o.model !== undefined) {
-      requireAccess("export", "write", checkpointPaths(o.model).weights, "--model");
+      await prepareOutput("export", checkpointPaths(o.model).weights, "--model");
     }
     if (o.safetensors !== undefined) {
       const n = await exportWeights(cmd.args[0], o.safetensors);

@@ -69,3 +69,12 @@ function relativeOrAbsolute(path: string): string {
   const r = relative(Deno.cwd(), path);
   return r.startsWith("..") ? path : r;
 }
+
+/**
+ * Checks that the task may write `path` and creates its folder, so a long evaluation or export
+ * never fails at its last step for want of a directory.
+ */
+export async function prepareOutput(task: string, path: string, flag: string): Promise<void> {
+  requireAccess(task, "write", path, flag);
+  await Deno.mkdir(dirname(resolve(path)), { recursive: true });
+}

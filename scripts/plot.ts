@@ -53,6 +53,12 @@ async function readConfig(runDir: string): Promise<{ env?: string; targetReward?
  */
 export async function plotRun(runDir: string, options: PlotOptions = {}): Promise<PlotResult> {
   const metrics = await readMetrics(join(runDir, "metrics.jsonl"));
+  if (metrics.truncatedLastLine) {
+    console.error(
+      `warning: the last line of ${join(runDir, "metrics.jsonl")} is cut short (the run was ` +
+        `killed while writing it); it is skipped`,
+    );
+  }
   const config = await readConfig(runDir);
   const name = runDir.replace(/\/+$/, "");
   const spec = rewardChartSpec(metrics, {
@@ -72,9 +78,15 @@ export async function plotRun(runDir: string, options: PlotOptions = {}): Promis
   return result;
 }
 
-function positiveNumber(value: string): number {
+/**
+ * PNG pixels per SVG pixel, at most 8 (a 720×260 chart becomes about 12 megapixels; far larger
+ * scales exhaust the PNG renderer's memory).
+ */
+function scale(value: string): number {
   const n = Number(value);
-  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError("expected a number > 0");
+  if (!(Number.isFinite(n) && n > 0 && n <= 8)) {
+    throw new InvalidArgumentError("expected a number in (0, 8]");
+  }
   return n;
 }
 
@@ -83,7 +95,7 @@ if (import.meta.main) {
     .description("Plot a run's reward curves to rewards.svg and rewards.png.")
     .argument("<run-dir>", "run directory holding metrics.jsonl (runs/<name>)")
     .option("--out <dir>", "directory to write into instead of the run directory")
-    .option("--scale <n>", "PNG pixels per SVG pixel", positiveNumber, 2)
+    .option("--scale <n>", "PNG pixels per SVG pixel, up to 8", scale, 2)
     .option("--svg-only", "write the SVG alone")
     .exitOverride()
     .configureOutput({ writeErr: () => {} });

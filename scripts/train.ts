@@ -4,7 +4,8 @@
  * @module
  */
 import { ConfigError } from "../algorithms/config.ts";
-import { runDirectory, train } from "../algorithms/trainer.ts";
+import { runDirectory, SIGNAL_EXIT_CODES, train } from "../algorithms/trainer.ts";
+import { RunDirectoryError } from "../algorithms/run_directory.ts";
 import { CheckpointError, checkpointPaths } from "../io/checkpoint.ts";
 import { EnvError } from "../envs/core.ts";
 import { parseTrainArgs, trainCommand } from "./cli.ts";
@@ -25,16 +26,24 @@ try {
     ? "--load"
     : "run directory";
   requireAccess("train", "write", runDirectory(config), flag);
-  const result = await train(config);
+  const result = await train(config, { secondSignalExits: true });
   if (result.solved) {
     const s = result.solved;
     console.log(`solved: 100-episode mean ${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`);
   }
-  Deno.exit(result.reason === "error" ? 1 : 0);
+  // 0 at a limit or solved, 1 on an error, 128 + n after a clean stop by signal n
+  Deno.exit(
+    result.signal !== undefined
+      ? SIGNAL_EXIT_CODES[result.signal]
+      : result.reason === "error" || result.reason === "non-finite"
+      ? 1
+      : 0,
+  );
 } catch (error) {
   if (
     error instanceof ConfigError || error instanceof CheckpointError ||
-    error instanceof EnvError || error instanceof PermissionError
+    error instanceof EnvError || error instanceof PermissionError ||
+    error instanceof RunDirectoryError
   ) {
     console.error(`train: ${error.message}`);
     Deno.exit(2);

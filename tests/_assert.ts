@@ -25,3 +25,16 @@ export function assertClose(
       `(error ${worst.toExponential(2)} > ${(rtol * scale).toExponential(2)})`,
   );
 }
+
+/** Runs `fn` with a new temporary directory and removes the directory afterwards. */
+export async function withTempDir(
+  fn: (dir: string) => Promise<void>,
+  prefix = "a3g_test_",
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

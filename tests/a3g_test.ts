@@ -260,7 +260,7 @@ gpuTest(
     child.kill("SIGINT");
     const { code, stdout, stderr } = await child.output();
     const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
-    assert.equal(code, 0, output);
+    assert.equal(code, 130, output);
     assert.doesNotMatch(output, /WebGPU error|failed|crashed/, output);
     const lines = (await Deno.readTextFile(`${dir}/metrics.jsonl`)).trim().split("\n");
     assert.equal(JSON.parse(lines.at(-1)!).reason, "interrupted");

@@ -17,15 +17,10 @@ import {
   writeSafetensors,
 } from "../io/safetensors.ts";
 import { writeFileAtomic } from "../io/atomic_file.ts";
+import { withTempDir as withTempDirIn } from "./_assert.ts";
 
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "a3g_checkpoint_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = (fn: (dir: string) => Promise<void>) =>
+  withTempDirIn(fn, "a3g_checkpoint_test_");
 
 async function listDir(dir: string): Promise<string[]> {
   const names: string[] = [];
@@ -479,6 +474,10 @@ Deno.test("checkpoint: a save killed with SIGKILL at any step leaves the old or 
     // killed between the two renames: the weights are new, the JSON file is the old one's
     await saveInChild(name, 3, "json");
     assert.equal(await loaded(), 1);
+    assert.match(
+      (await readCheckpoint(name)).recovered ?? "",
+      /is from a save that did not finish/,
+    );
     // a save starting from that state, killed at each step, still leaves the first checkpoint
     await saveInChild(name, 4, "weights");
     assert.equal(await loaded(), 1);

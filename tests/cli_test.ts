@@ -91,3 +91,20 @@ Deno.test("config: validation names the field and the accepted values", () => {
     /distributed-step-size: got \[16,-1\], expected a list of positive integers/,
   );
 });
+
+Deno.test("runDirectory: resuming a run writes to it; starting from a shipped model starts a new run", async () => {
+  const { runDirectory } = await import("../algorithms/trainer.ts");
+  const dir = await Deno.makeTempDir({ prefix: "a3g_rundir_" });
+  try {
+    await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
+    assert.equal(runDirectory(resolveConfig("cartpole", { load: `${dir}/latest` })), dir);
+    const fresh = runDirectory(resolveConfig("cartpole", { load: "models/pretrained/cartpole" }));
+    assert.match(fresh, /^runs\/cartpole-\d{4}-/);
+    assert.equal(
+      runDirectory(resolveConfig("cartpole", { load: `${dir}/latest`, runDir: "runs/x" })),
+      "runs/x",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

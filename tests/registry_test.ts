@@ -103,3 +103,55 @@ Deno.test("VectorEnv: batched observations, auto-reset keeping the final observa
   assert.equal(cont.step([[1], [-1]]).observations.length, 6);
   throwsEnv(() => cont.step([[1], [NaN]]), /Pendulum-v1: action \[NaN\]/);
 });
+
+Deno.test("train: every registered env id trains with a model that fits it, chosen by default", async () => {
+  const { listEnvs } = await import("../envs/registry.ts");
+  const { resolveConfig } = await import("../algorithms/config.ts");
+  const { train } = await import("../algorithms/trainer.ts");
+  const dir = await Deno.makeTempDir({ prefix: "a3g_every_env_" });
+  try {
+    for (const { id } of listEnvs()) {
+      const runDir = `${dir}/${id.replace(/\W/g, "_")}`;
+      const config = resolveConfig(id, {
+        workers: 1,
+        evaluate: false,
+        hiddenSize: 16,
+        maxFrames: 400,
+        runDir,
+      });
+      const result = await train(config, { print: false, handleSignals: false });
+      assert.equal(result.reason, "max-frames", `${id}: ${result.error}`);
+      const saved = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`));
+      const expected = /Pong|Breakout/.test(id)
+        ? "small"
+        : /Pendulum|MountainCar|Bipedal|Continuous/.test(id)
+        ? "mlp-lstm"
+        : "mlp";
+      assert.equal(saved.model, expected, id);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train: a model that cannot play the env is refused before anything is written, naming those that can", async () => {
+  const { resolveConfig, ConfigError } = await import("../algorithms/config.ts");
+  const { train } = await import("../algorithms/trainer.ts");
+  const dir = await Deno.makeTempDir({ prefix: "a3g_model_fit_" });
+  try {
+    await assert.rejects(
+      train(resolveConfig("CartPole-v1", { model: "small", runDir: `${dir}/run` }), {
+        print: false,
+      }),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /^model: small does not fit CartPole-v1 \(observation \[4\], actions Discrete\(2\); .*\); models that fit: .*mlp/
+          .test(e.message),
+    );
+    await assert.rejects(Deno.stat(`${dir}/run`), Deno.errors.NotFound);
+    // presets in any letter case
+    assert.equal(resolveConfig("CartPole").preset, "cartpole");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

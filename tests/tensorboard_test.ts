@@ -13,17 +13,11 @@ import {
   SummaryWriter,
   type TensorBoardEvent,
 } from "../logging/mod.ts";
+import { withTempDir as withTempDirIn } from "./_assert.ts";
+
+const withTempDir = (fn: (dir: string) => Promise<void>) => withTempDirIn(fn, "a3g_tb_");
 
 const utf8 = new TextEncoder();
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "a3g_tb_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** Summary values of all events, flattened with their steps. */
 function values(events: TensorBoardEvent[]) {

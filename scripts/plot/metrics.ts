@@ -39,6 +39,8 @@ export interface RunMetrics {
    * evaluator spent playing. Null for runs written before phase times were logged.
    */
   time: TimeBreakdown | null;
+  /** The last line was cut short (a run killed while writing it) and was skipped. */
+  truncatedLastLine: boolean;
 }
 
 /** Summed phase times of a run's training workers and its evaluator's playing time. */
@@ -89,6 +91,7 @@ export function parseMetrics(text: string, path: string): RunMetrics {
     elapsed: 0,
   };
   let timed = false;
+  let truncatedLastLine = false;
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n].trim();
     if (line === "") continue;
@@ -96,7 +99,10 @@ export function parseMetrics(text: string, path: string): RunMetrics {
     try {
       entry = JSON.parse(line);
     } catch {
-      if (n === lines.length - 1 && !complete) break;
+      if (n === lines.length - 1 && !complete) {
+        truncatedLastLine = true;
+        break;
+      }
       throw new PlotError(`${path} line ${n + 1}: expected one JSON object, got ${clip(line)}`);
     }
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
@@ -116,7 +122,22 @@ export function parseMetrics(text: string, path: string): RunMetrics {
       timed = true;
     }
     if (e.type === "eval_episode" && typeof e.seconds === "number") time.evalSeconds += e.seconds;
-    if (e.type === "train_episode" || e.type === "eval_episode") {
+    if (e.type === "train_episodes") {
+      // the episodes that ended within one second, on one line
+      const rewards = e.rewards;
+      if (
+        typeof e.time !== "number" || typeof e.frames !== "number" || !Array.isArray(rewards) ||
+        !rewards.every((r) => typeof r === "number" && Number.isFinite(r))
+      ) {
+        throw new PlotError(
+          `${path} line ${n + 1}: train_episodes needs numeric "time", "frames" and a list of ` +
+            `numeric "rewards", got ${clip(line)}`,
+        );
+      }
+      for (const reward of rewards) {
+        train.push({ time: e.time as number, frames: e.frames as number, reward });
+      }
+    } else if (e.type === "train_episode" || e.type === "eval_episode") {
       for (const field of ["time", "frames", "reward"]) {
         if (typeof e[field] !== "number" || !Number.isFinite(e[field])) {
           throw new PlotError(
@@ -156,6 +177,7 @@ export function parseMetrics(text: string, path: string): RunMetrics {
     eval: evalRaw.map(({ recorded: _recorded, ...p }, i) => ({ ...p, mean100: evalMeans[i] })),
     endReason,
     time: timed ? time : null,
+    truncatedLastLine,
   };
 }
 
