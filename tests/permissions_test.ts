@@ -44,7 +44,7 @@ Deno.test("tasks: each task but test names its permissions instead of -A", () =>
 Deno.test("tasks: with a task's permissions a process cannot write outside what it was given", async () => {
   const outside = await Deno.makeTempDir({ prefix: "a3g_permissions_" });
   try {
-    for (const task of ["train", "eval", "export", "plot", "bench", "fuzz"]) {
+    for (const task of ["train", "eval", "export", "plot", "bench", "fuzz", "import"]) {
       const inside = `runs/.permissions-probe-${task}`;
       await Deno.mkdir(join(root, "runs"), { recursive: true });
       const probe = join(root, "tests/permissions_probe.ts");

@@ -1,0 +1,85 @@
+/**
+ * `deno task import <file.dat> --model <family> --env <id> --out <dir>`: reads a PyTorch
+ * state_dict file (`torch.save(model.state_dict(), …)` by rl_a3c_pytorch, pytorch-a3c or any
+ * model of the same layout), in torch's zip or legacy format, without running any of it, and writes
+ * `<dir>/model.json` and `<dir>/model.safetensors`: an a3g model that `deno task eval`,
+ * `deno task export`, the notebooks and `--load` read like any checkpoint.
+ *
+ * @module
+ */
+import { Command, Option } from "npm:@commander-js/extra-typings@14.0.0";
+import { ConfigError, MODEL_NAMES, type ModelName } from "../algorithms/config.ts";
+import { EnvError } from "../envs/core.ts";
+import { saveCheckpoint } from "../io/checkpoint.ts";
+import { importStateDict } from "../io/torch_import.ts";
+import { StateDictError } from "../io/torch_state_dict.ts";
+import { PermissionError, prepareOutput, requireAccess } from "./permissions.ts";
+
+/** Imports `file` and saves it as checkpoint `<out>/model`; returns the checkpoint's name. */
+export async function importFile(
+  file: string,
+  options: { model: ModelName; env: string; out: string; hiddenSize?: number },
+): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(file);
+  } catch (error) {
+    throw new StateDictError(file, `cannot be read (${(error as Error).message})`);
+  }
+  const { config, model } = importStateDict(bytes, { ...options, source: file });
+  const name = `${options.out}/model`;
+  await saveCheckpoint(name, {
+    params: model.parameters.data,
+    layout: model.parameters.layout().slots,
+    config: { ...config, load: null, runDir: null },
+    counters: { frames: 0, steps: 0, episodes: 0, updates: 0, seconds: 0 },
+  });
+  return name;
+}
+
+if (import.meta.main) {
+  const cmd = new Command("import")
+    .description("Import a PyTorch state_dict (.dat/.pt) as an a3g model, without unpickling it.")
+    .argument("<file>", "the state_dict file")
+    .addOption(
+      new Option("--model <family>", "the model family it was trained with")
+        .choices(MODEL_NAMES).makeOptionMandatory(),
+    )
+    .requiredOption("--env <id>", "a preset or env id the model plays")
+    .requiredOption("--out <dir>", "directory to write model.json and model.safetensors into")
+    .option("--hidden-size <n>", "LSTM width (read from the file by default)", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new Error(`--hidden-size ${v}: expected an integer ≥ 1`);
+      }
+      return n;
+    })
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  try {
+    cmd.parse(Deno.args, { from: "user" });
+    const o = cmd.opts();
+    requireAccess("import", "read", cmd.args[0], "file");
+    await prepareOutput("import", `${o.out}/model.safetensors`, "--out");
+    const started = performance.now();
+    const name = await importFile(cmd.args[0], {
+      model: o.model as ModelName,
+      env: o.env,
+      out: o.out,
+      hiddenSize: o.hiddenSize,
+    });
+    const ms = performance.now() - started;
+    console.log(`wrote ${name}.json and ${name}.safetensors (${ms.toFixed(0)} ms)`);
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    if (e.code === "commander.helpDisplayed") Deno.exit(0);
+    if (
+      e.code?.startsWith("commander.") || e instanceof StateDictError ||
+      e instanceof ConfigError || e instanceof EnvError || e instanceof PermissionError
+    ) {
+      console.error(`import: ${e.message.replace(/^error: /, "")}`);
+      Deno.exit(2);
+    }
+    throw error;
+  }
+}

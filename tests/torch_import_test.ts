@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { Tensor } from "../autograd/tensor.ts";
+import { importStateDict } from "../io/torch_import.ts";
+import { readStateDict, StateDictError } from "../io/torch_state_dict.ts";
+import { importFile } from "../scripts/import.ts";
+import { checkpointModel } from "../scripts/eval.ts";
+import { withTempDir } from "./_assert.ts";
+
+// Written by real PyTorch: tests/fixtures/torch/make_fixtures.py (Debian's python3-torch).
+const fixtures = new URL("./fixtures/torch/", import.meta.url);
+const read = (name: string) => Deno.readFile(new URL(name, fixtures));
+const expected = JSON.parse(await Deno.readTextFile(new URL("outputs.json", fixtures)));
+
+function assertNear(actual: ArrayLike<number>, wanted: number[], what: string) {
+  assert.equal(actual.length, wanted.length, what);
+  for (let i = 0; i < wanted.length; i++) {
+    assert.ok(
+      Math.abs(actual[i] - wanted[i]) <= 1e-5,
+      `${what}[${i}]: ${actual[i]} vs ${wanted[i]}`,
+    );
+  }
+}
+
+for (
+  const [family, file] of [
+    ["small", "small_zip.pt"],
+    ["small", "small_legacy.pt"],
+    ["large", "large_zip.pt"],
+  ] as const
+) {
+  Deno.test(`torch import: ${file} (${family}) gives PyTorch's outputs within 1e-5`, async () => {
+    const { model } = importStateDict(await read(file), {
+      model: family,
+      env: "PongNoFrameskip-v4",
+      source: file,
+    });
+    const { size, steps } = expected[family];
+    let state = model.initialState(1);
+    for (let t = 0; t < steps.length; t++) {
+      const x = new Float32Array(size * size).map((_, i) =>
+        Math.sin(Math.fround(Math.fround(i * Math.fround(0.37)) + t))
+      );
+      const out = model.sequence(new Tensor(x, [1, 1, size, size]), 1, state);
+      state = out.state;
+      assertNear(out.outputs.value.data, steps[t].value, `${file} step ${t} value`);
+      assertNear(out.outputs.logits!.data, steps[t].logits, `${file} step ${t} logits`);
+      assertNear(state!.h.data, steps[t].h, `${file} step ${t} h`);
+      assertNear(state!.c.data, steps[t].c, `${file} step ${t} c`);
+    }
+  });
+}
+
+Deno.test("torch import: the zip and legacy formats hold the same tensors", async () => {
+  const zip = readStateDict(await read("small_zip.pt"));
+  const legacy = readStateDict(await read("small_legacy.pt"));
+  assert.deepEqual([...zip.keys()], [...legacy.keys()]);
+  for (const [name, t] of zip) assert.deepEqual(legacy.get(name), t, name);
+});
+
+Deno.test("torch import: a pickle that would run os.system is refused, naming the global", async () => {
+  const marker = "/tmp/a3g-pickle-ran";
+  await Deno.remove(marker).catch(() => {});
+  assert.throws(
+    () => readStateDict(Deno.readFileSync(new URL("evil.pt", fixtures)), "evil.pt"),
+    (e: Error) =>
+      e instanceof StateDictError && /^evil\.pt: refers to posix\.system, which a state_dict/
+        .test(e.message),
+  );
+  await assert.rejects(Deno.stat(marker), Deno.errors.NotFound);
+});
+
+Deno.test("torch import: truncated files and other globals give the reader's own error", async () => {
+  const bytes = await read("small_legacy.pt");
+  for (const cut of [0, 1, 10, 100, bytes.length >> 1, bytes.length - 1]) {
+    assert.throws(() => readStateDict(bytes.subarray(0, cut), "cut.pt"), StateDictError);
+  }
+  // GLOBAL builtins eval, then REDUCE
+  const evil = new TextEncoder().encode("cbuiltins\neval\n(S'1'\ntR.");
+  assert.throws(() => readStateDict(evil, "eval.pt"), /refers to builtins\.eval/);
+});
+
+Deno.test("torch import: every mismatch with the model is listed in one error", () => {
+  // the small state_dict read as the large family: every conv differs, the LSTM input too
+  assert.throws(
+    () =>
+      importStateDict(Deno.readFileSync(new URL("small_zip.pt", fixtures)), {
+        model: "large",
+        env: "PongNoFrameskip-v4",
+        source: "small_zip.pt",
+      }),
+    (e: Error) =>
+      e instanceof StateDictError &&
+      /conv1\.weight is \[32,1,3,3\], the model needs \[32,1,5,5\]; .*lstm\.weight_ih is \[64,288\], the model needs \[64,1024\]/
+        .test(e.message),
+  );
+});
+
+Deno.test("deno task import: the imported model is a checkpoint that eval reads", async () => {
+  await withTempDir(async (dir) => {
+    const name = await importFile(new URL("small_zip.pt", fixtures).pathname, {
+      model: "small",
+      env: "pong",
+      out: dir,
+    });
+    const { model, env } = await checkpointModel(name);
+    env.close();
+    const direct = importStateDict(await read("small_zip.pt"), { model: "small", env: "pong" });
+    assert.deepEqual(model.parameters.data, direct.model.parameters.data);
+  });
+});
