@@ -16,7 +16,7 @@ import { RunningMeanStd, type RunningMeanStdState } from "../envs/wrappers/runni
 import { SummaryWriter } from "../logging/tensorboard.ts";
 import { modelDefinition } from "../models/mod.ts";
 import { ConfigError, learningRate, type TrainConfig } from "./config.ts";
-import { claimRunDirectory } from "./run_directory.ts";
+import { claimRunDirectory, type RunLock } from "./run_directory.ts";
 import { Adam, type Optimizer, RMSprop } from "./optimizers.ts";
 import { makeTrainingEnv, observationStatistics, resolveModel } from "./training_env.ts";
 import {
@@ -176,6 +176,33 @@ export async function train(
   config: TrainConfig,
   options: TrainOptions = {},
 ): Promise<TrainResult> {
+  // What a run holds until it ends, released here even when it throws part-way (a notebook's next
+  // run into the same directory must not find it locked by this process).
+  const held: Held = {};
+  try {
+    return await runTraining(config, options, held);
+  } finally {
+    held.removeListeners?.();
+    try {
+      held.metrics?.close();
+    } catch {
+      // already closed
+    }
+    held.lock?.release();
+  }
+}
+
+interface Held {
+  lock?: RunLock;
+  metrics?: Deno.FsFile;
+  removeListeners?: () => void;
+}
+
+async function runTraining(
+  config: TrainConfig,
+  options: TrainOptions,
+  held: Held,
+): Promise<TrainResult> {
   const print = options.print ?? true;
   const log = (line: string) => print && console.log(line);
   // a model family that fits the env (`auto` picks one), refused before anything is written
@@ -248,7 +275,7 @@ export async function train(
     }
   }
   const runDir = runDirectory(config);
-  const lock = await claimRunDirectory(runDir, config.load);
+  const lock = held.lock = await claimRunDirectory(runDir, config.load);
   if (previousSeconds > 0) {
     log(
       `resuming at ${si(counters[COUNTER_FRAMES])} frames after ${
@@ -258,7 +285,7 @@ export async function train(
     );
   }
   await Deno.writeTextFile(`${runDir}/config.json`, JSON.stringify(config, null, 2) + "\n");
-  const metrics = await openLog(`${runDir}/metrics.jsonl`);
+  const metrics = held.metrics = await openLog(`${runDir}/metrics.jsonl`);
   const encoder = new TextEncoder();
   const record = (entry: Record<string, unknown>) =>
     metrics.writeSync(encoder.encode(JSON.stringify(entry) + "\n"));
@@ -307,6 +334,7 @@ export async function train(
   let lastSave = seconds();
   const save = (name: string, c: Checkpoint) => {
     if (!allFinite(c.params)) return;
+    if (c.optimizer && !Object.values(c.optimizer.tensors).every(allFinite)) return;
     if (name === "latest") lastSave = seconds();
     const queued = waiting.has(name);
     waiting.set(name, c);
@@ -527,6 +555,7 @@ export async function train(
       start(setup(s.role, s.index, s.slot, s.restarts + 1));
       return;
     }
+    if (reason !== null) firstError ??= `${name} failed while the run was stopping: ${message}`;
     if (reason === null) {
       firstError ??= `${name} failed ${times.length} times within ` +
         `${RESTART_WINDOW_SECONDS / 60} minutes (last: ${message}); the run stops`;
@@ -557,12 +586,16 @@ export async function train(
     "SIGTERM",
     "SIGHUP",
   ];
+  let signalsSeen = 0;
   const onSignal = (signal: StopSignal) => () => {
-    if (signalled !== undefined) {
+    signalsSeen++;
+    if (signalsSeen > 1) {
       if (!options.secondSignalExits) return;
       console.error(`\n${signal} again: exiting now; the last checkpoint stays`);
-      Deno.exit(SIGNAL_EXIT_CODES[signal]);
+      Deno.exit(SIGNAL_EXIT_CODES[signalled ?? signal]);
     }
+    // already stopping at a limit, solved or on an error: the signal changes nothing
+    if (reason !== null) return;
     signalled = signal;
     log(
       `\n${signal}: stopping workers and saving a final checkpoint` +
@@ -573,11 +606,15 @@ export async function train(
   const listeners = signals.map((signal) => [signal, onSignal(signal)] as const);
   if (options.handleSignals ?? true) {
     for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+    held.removeListeners = () => {
+      for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    };
   }
   options.signal?.addEventListener("abort", () => requestStop("interrupted"));
 
   // ---- status line and limits, once a second ----
   const tty = Deno.stdout.isTerminal();
+  let printing = print;
   let lastMemory = seconds();
   let lastFrames = total(COUNTER_FRAMES), lastTime = performance.now(), fps = 0, lastPrint = 0;
   const status = (): TrainStatus => {
@@ -613,10 +650,15 @@ export async function train(
       w.scalar("train/frames_per_s", fps, frames);
       w.scalar("train/lr", optimizer.lr, frames);
     });
-    if (print && (tty || now - lastPrint > 30_000)) {
+    if (printing && (tty || now - lastPrint > 30_000)) {
       const line = formatStatus(s);
-      if (tty) Deno.stdout.writeSync(encoder.encode(`\r\x1b[2K${line}`));
-      else console.log(line);
+      try {
+        if (tty) Deno.stdout.writeSync(encoder.encode(`\r\x1b[2K${line}`));
+        else console.log(line);
+      } catch {
+        // the terminal has gone (SIGHUP): training goes on without a status line
+        printing = false;
+      }
       lastPrint = now;
     }
     if (config.maxFrames !== null && frames >= config.maxFrames) requestStop("max-frames");
@@ -662,9 +704,6 @@ export async function train(
   await stoppedPromise;
   clearInterval(tick);
   logEpisodes();
-  if (options.handleSignals ?? true) {
-    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-  }
   save("latest", checkpoint(Float32Array.from(params.data), true));
   await writes;
   const final = status();
@@ -682,7 +721,10 @@ export async function train(
     ...(signalled ? { signal: signalled } : {}),
   });
   metrics.close();
+  held.metrics = undefined;
   board((w) => w.close());
+  held.removeListeners?.();
+  held.removeListeners = undefined;
   lock.release();
   if (tty && print) console.log();
   log(`${formatStatus(final)}\nstopped (${reason}); run written to ${runDir}`);

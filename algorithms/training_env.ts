@@ -5,7 +5,7 @@
  * @module
  */
 import { atariEnvSpecs } from "../envs/atari/mod.ts";
-import { type Env, EnvError } from "../envs/core.ts";
+import type { Env } from "../envs/core.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
 import { modelDefinition } from "../models/mod.ts";
 import { greedyAction } from "./a3c.ts";
@@ -74,8 +74,9 @@ function fits(config: TrainConfig, name: ModelName): { ok: true } | { ok: false;
     greedyAction(model, new Float32Array(size), model.initialState(1));
     return { ok: true };
   } catch (error) {
-    if (error instanceof EnvError) throw error;
-    return { ok: false, why: (error as Error).message };
+    // shapes that do not fit are RangeErrors of the model or its ops; anything else is a fault
+    if (!(error instanceof RangeError)) throw error;
+    return { ok: false, why: error.message };
   } finally {
     env?.close();
   }

@@ -251,37 +251,62 @@ export async function readCheckpoint(
   expectedLayout?: readonly ParameterLayoutEntry[],
 ): Promise<LoadedCheckpoint> {
   const paths = checkpointPaths(name);
-  const json = await readJson(paths.json);
-  const savedLayout = json.layout as ParameterLayoutEntry[];
-  const layout = expectedLayout ?? savedLayout;
-
-  // A save killed after replacing the weights but before the JSON file left the weights this JSON
-  // file names beside them.
   const previous = previousWeightsPath(paths.weights);
-  const fromPrevious = typeof json.id === "string" &&
-    await readWeightsId(paths.weights) !== json.id && await readWeightsId(previous) === json.id;
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(fromPrevious ? previous : paths.weights);
-  } catch (error) {
-    throw new CheckpointError(paths.weights, `cannot be read (${(error as Error).message})`, error);
-  }
-  let file;
-  try {
-    file = decodeSafetensors(bytes, `checkpoint ${paths.weights}`);
-  } catch (error) {
-    if (error instanceof SafetensorsError) {
-      throw new CheckpointError(paths.weights, error.problem, error);
+  const decode = (bytes: Uint8Array) => {
+    try {
+      return decodeSafetensors(bytes, `checkpoint ${paths.weights}`);
+    } catch (error) {
+      if (error instanceof SafetensorsError) {
+        throw new CheckpointError(paths.weights, error.problem, error);
+      }
+      throw error;
     }
-    throw error;
-  }
+  };
   const fail = (problem: string) => new CheckpointError(paths.weights, problem);
-  if (file.metadata.checkpoint_id !== json.id) {
+  // The weights whose id the JSON file holds: the main file's, or, while a save is under way or
+  // after one was killed between its two renames, those kept beside them. Each file is read once
+  // and checked by the id in its own bytes; a save that finishes meanwhile is met by reading the
+  // JSON file again (a few times at most: a writer saving without pause could outrun a reader).
+  let json = await readJson(paths.json);
+  let file: ReturnType<typeof decodeSafetensors>;
+  let fromPrevious = false;
+  for (let attempt = 0;; attempt++) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(paths.weights);
+    } catch (error) {
+      throw new CheckpointError(
+        paths.weights,
+        `cannot be read (${(error as Error).message})`,
+        error,
+      );
+    }
+    file = decode(bytes);
+    if (file.metadata.checkpoint_id === json.id) break;
+    const kept = await Deno.readFile(previous).catch(() => null);
+    if (kept !== null) {
+      try {
+        const old = decode(kept);
+        if (old.metadata.checkpoint_id === json.id) {
+          file = old;
+          fromPrevious = true;
+          break;
+        }
+      } catch {
+        // not the weights this JSON file names either
+      }
+    }
+    if (attempt < 10) {
+      json = await readJson(paths.json);
+      continue;
+    }
     throw fail(
       `belongs to another save than ${basename(paths.json)} (checkpoint id ` +
         `${file.metadata.checkpoint_id ?? "missing"}, the JSON file has ${json.id})`,
     );
   }
+  const savedLayout = json.layout as ParameterLayoutEntry[];
+  const layout = expectedLayout ?? savedLayout;
 
   // Model tensors: names and shapes against the expected layout.
   const size = checkLayout(
@@ -355,8 +380,9 @@ export async function readCheckpoint(
     id: json.id as string,
     ...(fromPrevious
       ? {
-        recovered: `${paths.weights} is from a save that did not finish; loaded the complete ` +
-          `save before it (${basename(previous)})`,
+        recovered: `${paths.weights} is from a newer save than ${basename(paths.json)} (one ` +
+          `under way, or one that did not finish); loaded the complete save before it ` +
+          `(${basename(previous)})`,
       }
       : {}),
     params,

@@ -105,6 +105,7 @@ function unpickle(
   const memo = new Map<number, Value>();
   let at = start;
   const need = (n: number) => {
+    if (n < 0) fail(`has a negative length ${n} at byte ${at}`);
     if (at + n > bytes.length) fail(`truncated pickle at byte ${at}`);
   };
   const u8 = () => (need(1), bytes[at++]);
@@ -318,7 +319,7 @@ function unpickle(
       case 0x65: { // APPENDS
         const items = popMark(), list = top();
         if (!Array.isArray(list)) fail("appends to something that is not a list");
-        (list as Value[]).push(...items);
+        for (const item of items) (list as Value[]).push(item);
         break;
       }
       default:
@@ -356,19 +357,34 @@ function materialise(
   source: string,
 ): StateDictTensor {
   const { read, bytes: size } = STORAGE_TYPES[ref.storage.type];
+  if (ref.shape.some((d) => d < 0) || ref.stride.some((d) => d < 0) || ref.offset < 0) {
+    throw new StateDictError(
+      source,
+      `tensor ${name} has shape [${ref.shape}], stride [${ref.stride}] and offset ${ref.offset}; ` +
+        `expected none negative`,
+    );
+  }
   const count = ref.shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(count);
+  // a state_dict's tensors are views of their own storage: never more values than it holds
+  if (count > ref.storage.numel || ref.storage.numel * size > bytes.length) {
+    throw new StateDictError(
+      source,
+      `tensor ${name} of shape [${ref.shape}] needs ${count} values, its storage holds ` +
+        `${ref.storage.numel} in ${bytes.length} bytes`,
+    );
+  }
   if (count > 0) {
     let last = ref.offset;
     for (let d = 0; d < ref.shape.length; d++) last += (ref.shape[d] - 1) * ref.stride[d];
-    if (ref.offset < 0 || last >= ref.storage.numel || ref.storage.numel * size > bytes.length) {
+    if (last >= ref.storage.numel) {
       throw new StateDictError(
         source,
         `tensor ${name} of shape [${ref.shape}] reaches past its storage ` +
-          `(${ref.storage.numel} values, ${bytes.length} bytes)`,
+          `(${ref.storage.numel} values)`,
       );
     }
   }
+  const data = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const index = new Array(ref.shape.length).fill(0);
   for (let i = 0; i < count; i++) {
@@ -415,7 +431,10 @@ export function readStateDict(
 function readZip(bytes: Uint8Array, source: string): Map<string, StateDictTensor> {
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(bytes);
+    // only the pickle and the storages, each at most 4 GiB: nothing else is inflated
+    files = unzipSync(bytes, {
+      filter: (f) => /^[^/]+\/(data\.pkl|data\/[^/]+)$/.test(f.name) && f.originalSize < 2 ** 32,
+    });
   } catch (error) {
     throw new StateDictError(source, `is not a readable zip archive (${(error as Error).message})`);
   }

@@ -43,6 +43,7 @@ export function requireAccess(
   kind: "read" | "write",
   path: string,
   flag: string,
+  shown: string = path,
 ): void {
   if (Deno.permissions.querySync({ name: kind, path }).state === "granted") return;
   const command = taskCommand(task);
@@ -60,7 +61,7 @@ export function requireAccess(
       )
     } ...`;
   throw new PermissionError(
-    `${flag} ${path}: \`deno task ${task}\` may ${kind} only under ${where} ` +
+    `${flag} ${shown}: \`deno task ${task}\` may ${kind} only under ${where} ` +
       `(the permissions in deno.json); give a path there${suggestion}`,
   );
 }
@@ -75,6 +76,8 @@ function relativeOrAbsolute(path: string): string {
  * never fails at its last step for want of a directory.
  */
 export async function prepareOutput(task: string, path: string, flag: string): Promise<void> {
-  requireAccess(task, "write", path, flag);
-  await Deno.mkdir(dirname(resolve(path)), { recursive: true });
+  // the folder: a file is written through a temporary file beside it, then renamed
+  const folder = dirname(resolve(path));
+  requireAccess(task, "write", folder, flag, path);
+  await Deno.mkdir(folder, { recursive: true });
 }

@@ -476,7 +476,7 @@ Deno.test("checkpoint: a save killed with SIGKILL at any step leaves the old or 
     assert.equal(await loaded(), 1);
     assert.match(
       (await readCheckpoint(name)).recovered ?? "",
-      /is from a save that did not finish/,
+      /is from a newer save than latest\.json/,
     );
     // a save starting from that state, killed at each step, still leaves the first checkpoint
     await saveInChild(name, 4, "weights");
@@ -489,5 +489,41 @@ Deno.test("checkpoint: a save killed with SIGKILL at any step leaves the old or 
     assert.equal(await loaded(), 7);
     // nothing left behind but the two files (and no temporary file)
     assert.deepEqual(await listDir(dir), ["latest.json", "latest.safetensors"]);
+  });
+});
+
+Deno.test("checkpoint: loading while another process saves again and again always reads one whole save", async () => {
+  await withTempDir(async (dir) => {
+    const name = join(dir, "latest");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        new URL("./checkpoint_kill_child.ts", import.meta.url).pathname,
+        name,
+        "1",
+        "loop",
+      ],
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    try {
+      while (await Deno.stat(`${name}.json`).then(() => false, () => true)) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      let last = 0;
+      for (let i = 0; i < 200; i++) {
+        const c = await readCheckpoint(name);
+        assert.ok(c.params.every((x) => x === c.params[0]), "parameters from one save only");
+        assert.equal(c.counters?.frames, c.params[0]);
+        assert.ok(c.params[0] >= last, "never an older save than one already read");
+        last = c.params[0];
+      }
+      assert.ok(last > 1, "the saves went on while loading");
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
+    }
   });
 });

@@ -5,6 +5,7 @@ import { readStateDict, StateDictError } from "../io/torch_state_dict.ts";
 import { importFile } from "../scripts/import.ts";
 import { checkpointModel } from "../scripts/eval.ts";
 import { withTempDir } from "./_assert.ts";
+import { zipSync } from "fflate";
 
 // Written by real PyTorch: tests/fixtures/torch/make_fixtures.py (Debian's python3-torch).
 const fixtures = new URL("./fixtures/torch/", import.meta.url);
@@ -107,4 +108,55 @@ Deno.test("deno task import: the imported model is a checkpoint that eval reads"
     const direct = importStateDict(await read("small_zip.pt"), { model: "small", env: "pong" });
     assert.deepEqual(model.parameters.data, direct.model.parameters.data);
   });
+});
+
+/** A zip-format state_dict `{ w: tensor }` written opcode by opcode, with the given view. */
+function craftedZip(shape: number[], stride: number[], numel: number): Uint8Array {
+  const b: number[] = [];
+  const enc = new TextEncoder();
+  const str = (s: string) => {
+    const e = enc.encode(s);
+    b.push(0x58, e.length, 0, 0, 0, ...e); // BINUNICODE
+  };
+  const int = (n: number) =>
+    b.push(0x4a, n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >>> 24) & 255);
+  const global = (m: string, n: string) => b.push(0x63, ...enc.encode(`${m}\n${n}\n`));
+  const tuple = (xs: number[]) => (b.push(0x28), xs.forEach(int), b.push(0x74));
+  b.push(0x80, 2);
+  global("collections", "OrderedDict"), b.push(0x29, 0x52); // OrderedDict()
+  b.push(0x28), str("w");
+  global("torch._utils", "_rebuild_tensor_v2"), b.push(0x28);
+  b.push(0x28), str("storage"), global("torch", "FloatStorage"), str("0"), str("cpu"), int(numel);
+  b.push(0x74, 0x51); // TUPLE, BINPERSID
+  int(0), tuple(shape), tuple(stride), b.push(0x89);
+  global("collections", "OrderedDict"), b.push(0x29, 0x52);
+  b.push(0x74, 0x52, 0x75, 0x2e); // TUPLE, REDUCE, SETITEMS, STOP
+  return zipSync({
+    "m/data.pkl": new Uint8Array(b),
+    "m/data/0": new Uint8Array(4 * numel),
+  });
+}
+
+Deno.test("torch import: hostile views and lengths are refused quickly, without huge allocations", () => {
+  // a plain tensor as crafted loads, so the refusals below are about the views alone
+  const ok = readStateDict(craftedZip([2, 3], [3, 1], 6), "ok.pt");
+  assert.deepEqual(ok.get("w")?.shape, [2, 3]);
+  for (
+    const [shape, stride, numel, message] of [
+      [[65536, 32768], [0, 0], 1, /needs 2147483648 values, its storage holds 1/],
+      [[-2, 3], [3, 1], 6, /expected none negative/],
+      [[2, 2], [3, -1], 6, /expected none negative/],
+      [[2, 3], [4, 1], 6, /reaches past its storage/],
+    ] as const
+  ) {
+    assert.throws(
+      () => readStateDict(craftedZip([...shape], [...stride], numel), "view.pt"),
+      (e: Error) => e instanceof StateDictError && message.test(e.message),
+    );
+  }
+  // BINSTRING with a negative length once looped for ever
+  assert.throws(
+    () => readStateDict(new Uint8Array([0x54, 0xfb, 0xff, 0xff, 0xff, 0x2e]), "neg.pt"),
+    /negative length/,
+  );
 });

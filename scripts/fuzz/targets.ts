@@ -28,6 +28,8 @@ import {
   makeHistogram,
 } from "../../logging/tensorboard.ts";
 import { parseTrainArgs } from "../cli.ts";
+import { unzipSync, zipSync } from "fflate";
+import { readStateDict, StateDictError } from "../../io/torch_state_dict.ts";
 
 /** What a loader did with one input. */
 export type Outcome = "accepted" | "refused";
@@ -89,10 +91,20 @@ function applyByteEdit(data: Uint8Array, e: ByteEdit): Uint8Array {
       if (at < out.length) out[at] = e.value % 256;
       return out;
     }
-    case "insert":
-      return new Uint8Array([...data.subarray(0, at), ...e.bytes, ...data.subarray(at)]);
-    case "delete":
-      return new Uint8Array([...data.subarray(0, at), ...data.subarray(at + 1 + (e.value % 64))]);
+    case "insert": {
+      const out = new Uint8Array(data.length + e.bytes.length);
+      out.set(data.subarray(0, at));
+      out.set(e.bytes, at);
+      out.set(data.subarray(at), at + e.bytes.length);
+      return out;
+    }
+    case "delete": {
+      const tail = data.subarray(Math.min(data.length, at + 1 + (e.value % 64)));
+      const out = new Uint8Array(at + tail.length);
+      out.set(data.subarray(0, at));
+      out.set(tail, at);
+      return out;
+    }
     case "u64": {
       const out = data.slice();
       if (at + 8 <= out.length) {
@@ -481,6 +493,40 @@ function configTarget(): FuzzTarget<ConfigInput> {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// PyTorch state_dicts (the pickle reader)
+
+async function torchTarget(): Promise<FuzzTarget<Uint8Array>> {
+  const fixtures = new URL("../../tests/fixtures/torch/", import.meta.url);
+  const legacy = await Deno.readFile(new URL("small_legacy.pt", fixtures));
+  const zip = await Deno.readFile(new URL("small_zip.pt", fixtures));
+  // the archive's pickle mutated and the archive written again, so the pickle reader sees it
+  const files = unzipSync(zip);
+  const pkl = Object.keys(files).find((f) => f.endsWith("/data.pkl"))!;
+  const repacked = mutatedBytes(files[pkl]).map((p) =>
+    zipSync({ ...files, [pkl]: p }, { level: 0 })
+  );
+  return {
+    name: "torch",
+    inputs: fc.oneof(mutatedBytes(legacy), mutatedBytes(zip), repacked),
+    run: (bytes) => {
+      let tensors;
+      try {
+        tensors = readStateDict(bytes, "fuzz.pt");
+      } catch (error) {
+        if (error instanceof StateDictError) return Promise.resolve("refused");
+        throw error;
+      }
+      for (const [name, t] of tensors) {
+        if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
+          throw new Error(`accepted tensor ${name}: ${t.data.length} values for [${t.shape}]`);
+        }
+      }
+      return Promise.resolve("accepted");
+    },
+  };
+}
+
 /**
  * Every target, created fresh; the checkpoint target makes a temporary directory in `tempRoot`
  * (the system's by default).
@@ -491,6 +537,7 @@ export async function fuzzTargets(tempRoot?: string): Promise<FuzzTarget<unknown
     await checkpointTarget(tempRoot),
     tensorboardTarget(),
     configTarget(),
+    await torchTarget(),
   ] as FuzzTarget<unknown>[];
 }
 
