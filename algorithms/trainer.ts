@@ -400,6 +400,8 @@ async function runTraining(
     });
   };
   let lastHistograms = -Infinity;
+  // each training worker's last reported heap and WebAssembly memory, for the memory records
+  const workerMemory = new Map<number, { heap: number; wasm: number }>();
   // Run times of each slot's failures, for the restart limit.
   const failures = new Map<number, number[]>();
   let restarts = 0;
@@ -432,6 +434,7 @@ async function runTraining(
         endedEpisodes.push({ worker: m.worker, reward: m.reward, length: m.length });
         break;
       case "stats": {
+        if (m.memory !== undefined) workerMemory.set(m.worker, m.memory);
         skippedUpdates += m.skipped;
         if (m.skipped > 0) {
           board((w) => w.scalar("train/skipped_updates", skippedUpdates, frames));
@@ -693,6 +696,8 @@ async function runTraining(
         rss: m.rss,
         heap_used: m.heapUsed,
         external: m.external,
+        workers_heap: [...workerMemory.values()].reduce((a, w) => a + w.heap, 0),
+        workers_wasm: [...workerMemory.values()].reduce((a, w) => a + w.wasm, 0),
       });
     }
     if (reason === null && s.seconds - lastSave >= config.saveEvery) {

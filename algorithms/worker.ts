@@ -152,7 +152,17 @@ function attach(setup: WorkerSetup) {
     control: new Int32Array(setup.control),
     optimizer: attachOptimizer(setup.optimizer!),
     numSteps: list?.[index % list.length] ?? config.numSteps,
-    reporter: new UpdateReporter(index, setup.counters, setup.slot, framesPerStep(config), post),
+    reporter: new UpdateReporter(
+      index,
+      setup.counters,
+      setup.slot,
+      framesPerStep(config),
+      post,
+      () => ({
+        heap: Deno.memoryUsage().heapUsed,
+        wasm: wasmGemm()?.memory.buffer.byteLength ?? 0,
+      }),
+    ),
   };
 }
 

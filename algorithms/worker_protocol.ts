@@ -73,6 +73,8 @@ export type WorkerMessage =
     skipped: number;
     /** Milliseconds since the last stats message: wall time, and each phase of the updates. */
     time: UpdateTime & { wall: number };
+    /** Bytes of this worker's JavaScript heap and of its WebAssembly memory, when sampled. */
+    memory?: { heap: number; wasm: number };
   }
   | {
     type: "eval";
@@ -125,6 +127,7 @@ export class UpdateReporter {
     slot: number,
     readonly framesPerStep: number,
     readonly post: (message: WorkerMessage) => void,
+    readonly sampleMemory?: () => { heap: number; wasm: number },
   ) {
     this.#counters = new Float64Array(counters);
     this.#slot = slot * COUNTERS_PER_SLOT;
@@ -178,6 +181,7 @@ export class UpdateReporter {
       gradNorm: n === 0 ? NaN : this.#gradNorm / n,
       skipped: this.#skipped,
       time: { ...this.#time, wall: now - this.#lastPost },
+      memory: this.sampleMemory?.(),
     });
     this.#lastPost = now;
     this.#time = { act: 0, env: 0, learn: 0, optimizer: 0 };
