@@ -424,21 +424,24 @@ Deno.test("checkpoint: a failed save leaves the previous checkpoint intact and n
   });
 });
 
-/** Runs the saving child; with a stage, kills it with SIGKILL once it reports reaching that stage. */
-async function saveInChild(name: string, value: number, killAt?: "weights" | "json" | "done") {
-  const child = new Deno.Command(Deno.execPath(), {
+/** Starts `checkpoint_kill_child.ts` with `args` (name, value, and a stage or `loop`). */
+function savingChild(args: string[], stdout: "piped" | "null"): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-read",
       "--allow-write",
       new URL("./checkpoint_kill_child.ts", import.meta.url).pathname,
-      name,
-      String(value),
-      ...(killAt ? [killAt] : []),
+      ...args,
     ],
-    stdout: "piped",
+    stdout,
     stderr: "inherit",
   }).spawn();
+}
+
+/** Runs the saving child; with a stage, kills it with SIGKILL once it reports reaching that stage. */
+async function saveInChild(name: string, value: number, killAt?: "weights" | "json" | "done") {
+  const child = savingChild([name, String(value), ...(killAt ? [killAt] : [])], "piped");
   if (killAt === undefined) {
     await child.stdout.cancel();
     assert.equal((await child.status).code, 0);
@@ -495,19 +498,7 @@ Deno.test("checkpoint: a save killed with SIGKILL at any step leaves the old or 
 Deno.test("checkpoint: loading while another process saves again and again always reads one whole save", async () => {
   await withTempDir(async (dir) => {
     const name = join(dir, "latest");
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        new URL("./checkpoint_kill_child.ts", import.meta.url).pathname,
-        name,
-        "1",
-        "loop",
-      ],
-      stdout: "null",
-      stderr: "inherit",
-    }).spawn();
+    const child = savingChild([name, "1", "loop"], "null");
     try {
       while (await Deno.stat(`${name}.json`).then(() => false, () => true)) {
         await new Promise((r) => setTimeout(r, 20));
