@@ -44,12 +44,26 @@ export function observationStatistics(env: Env): RunningMeanStd | null {
 /**
  * Builds the env of a run for one learner or evaluator. `rms` gives the walker pipeline the
  * observation statistics to normalise with (the run's shared ones); new ones otherwise.
+ * `atariOptions` go to the Atari env itself (e.g. `{ frameskip: 1 }`, which makes `ALE/Pong-v5`
+ * take the NoFrameskip chain with its sticky actions kept per emulated frame).
  */
-export function makeTrainingEnv(config: TrainConfig, seed: number, rms?: RunningMeanStd): Env {
+export function makeTrainingEnv(
+  config: TrainConfig,
+  seed: number,
+  rms?: RunningMeanStd,
+  atariOptions: Record<string, unknown> = {},
+): Env {
   const spec = envSpec(config.env);
   let env: Env;
+  if (!isAtari(spec.id) && Object.keys(atariOptions).length > 0) {
+    throw new ConfigError(
+      `${config.env} is not an Atari env; options ${
+        Object.keys(atariOptions).join(", ")
+      } apply only to Atari ids`,
+    );
+  }
   if (isAtari(spec.id)) {
-    env = atariPipeline(makeEnv(spec.id), {
+    env = atariPipeline(makeEnv(spec.id, atariOptions), {
       size: config.model.startsWith("small") ? 42 : 80,
       skip: config.skipRate,
       maxEpisodeLength: config.maxEpisodeLength,

@@ -69,6 +69,12 @@ export interface EvalOptions {
    * depend on which ones end first.
    */
   envs?: number;
+  /**
+   * Emulated frames per env step for an Atari id, as Gymnasium's `frameskip` (e.g. 1 makes
+   * `ALE/Pong-v5` run through the training chain's skip of 4 and max-pool, its sticky actions kept
+   * per emulated frame, as Machado et al. 2018 evaluate); the id's own by default.
+   */
+  frameskip?: number;
 }
 
 /** Picks greedy actions for one environment, carrying any recurrent state between steps. */
@@ -116,6 +122,7 @@ export async function checkpointModel(
   checkpoint: string,
   name?: string,
   seed = 1,
+  atariOptions: Record<string, unknown> = {},
 ): Promise<CheckpointModel> {
   const saved = await readCheckpoint(checkpoint);
   const savedConfig = (saved.config ?? {}) as Partial<TrainConfig>;
@@ -127,7 +134,7 @@ export async function checkpointModel(
     );
   }
   const config = evalConfig(envName, savedConfig);
-  const env = makeTrainingEnv(config, seed);
+  const env = makeTrainingEnv(config, seed, undefined, atariOptions);
   try {
     freezeStatistics(env, saved);
     const definition = modelDefinition(
@@ -339,12 +346,13 @@ export async function evaluateCheckpoint(
       "eval: --envs above 1 plays with a3g's forward; it cannot take --backend onnx",
     );
   }
-  const { config, env, model, saved } = await checkpointModel(checkpoint, name, seed);
+  const atariOptions = options.frameskip === undefined ? {} : { frameskip: options.frameskip };
+  const { config, env, model, saved } = await checkpointModel(checkpoint, name, seed, atariOptions);
   if (parallel > 1) {
     const envs = [env];
     try {
       for (let i = 1; i < Math.min(parallel, episodes); i++) {
-        envs.push(makeTrainingEnv(config, seed + i));
+        envs.push(makeTrainingEnv(config, seed + i, undefined, atariOptions));
         freezeStatistics(envs[i], saved);
       }
       return playBatched(model, envs, config.env, episodes, seed);
@@ -476,6 +484,12 @@ if (import.meta.main) {
       new Option("--backend <name>", "forward to play with: a3g's own or onnxruntime")
         .choices(["ts", "onnx"] as const),
     )
+    .option(
+      "--frameskip <n>",
+      "emulated frames per env step of an Atari id (1 runs e.g. ALE/Pong-v5 through the " +
+        "training chain's skip and max-pool, sticky actions kept per frame)",
+      positiveInt,
+    )
     .option("--onnx-model <file>", "play an exported .onnx file instead of a checkpoint")
     .option("--json", "print one JSON object")
     .option("--gif <out>", "also record one greedy episode as a GIF (needs --checkpoint)")
@@ -495,6 +509,9 @@ if (import.meta.main) {
     if (o.envs > 1 && (o.onnxModel !== undefined || o.backend === "onnx")) {
       throw usage("--envs above 1 plays with a3g's own forward; it cannot take onnx");
     }
+    if (o.frameskip !== undefined && o.onnxModel !== undefined) {
+      throw usage("--frameskip plays a checkpoint; it cannot take --onnx-model");
+    }
     if (o.onnxModel !== undefined && o.backend === "ts") {
       throw usage("--onnx-model plays with onnxruntime; it cannot take --backend ts");
     }
@@ -508,6 +525,7 @@ if (import.meta.main) {
       : await evaluateCheckpoint(cmd.args[0], o.checkpoint!, o.episodes, o.seed, {
         backend: o.backend ?? "ts",
         envs: o.envs,
+        frameskip: o.frameskip,
       });
     if (o.json) {
       const { env, episodes, mean, std, min, max } = r;

@@ -33,6 +33,8 @@ import {
   walkerPipeline,
   Wrapper,
 } from "../envs/wrappers/mod.ts";
+import type { AtariEnv } from "../envs/atari/mod.ts";
+import { makeEnv } from "../envs/registry.ts";
 
 /** A scripted env: frame t comes from `frame(t)` written into one reused buffer. */
 class FakeEnv implements Env {
@@ -720,4 +722,31 @@ Deno.test("RunningMeanStd: statistics on shared storage are one set for every vi
     () => new RunningMeanStd(2, 1e-4, new Float64Array(4)),
     /storage holds 4 floats; 2 dimensions need 5/,
   );
+});
+
+Deno.test("atariPipeline: an id made with frameskip 1 takes the NoFrameskip chain, sticky per frame", () => {
+  const names = (env: Env) => chain(env).map((w) => w.constructor.name);
+  const v5 = makeEnv("ALE/Pong-v5", { frameskip: 1 });
+  const chained = atariPipeline(v5, { size: 42, seed: 3 });
+  assert.deepEqual(names(chained).slice(2), [
+    "FireReset",
+    "EpisodicLife",
+    "MaxAndSkip",
+    "NoopReset",
+    "TimeLimit",
+  ]);
+  const ale = unwrap(chained) as AtariEnv;
+  assert.equal(ale.repeatActionProbability, 0.25, "v5 keeps its sticky actions");
+  assert.deepEqual(ale.frameskip, [1, 2]);
+  // v5 as registered skips 4 frames itself: no agent-side skip or max-pool
+  assert.deepEqual(names(atariPipeline(makeEnv("ALE/Pong-v5"), { size: 42 })).slice(2), [
+    "FireReset",
+    "EpisodicLife",
+    "TimeLimit",
+  ]);
+  // an agent step of the frameskip-1 chain is 4 emulated frames
+  chained.reset({ seed: 3 });
+  const a = chained.step(0).info.frame_number as number;
+  const b = chained.step(0).info.frame_number as number;
+  assert.equal(b - a, 4);
 });

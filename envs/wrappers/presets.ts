@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { AtariEnv } from "../atari/ale_env.ts";
 import type { Env } from "../core.ts";
 import { EpisodicLife } from "./episodic_life.ts";
 import { actionMeanings, FireReset } from "./fire_reset.ts";
@@ -43,6 +44,15 @@ export function atariCrop(envId: string): AtariCrop {
   return crop;
 }
 
+/**
+ * Whether an Atari env runs one emulated frame per step (the NoFrameskip ids, or any id made with
+ * `frameskip: 1`), so that the agent-side skip, max-pool and no-op stages apply.
+ */
+export function emulatesOneFrame(env: Env): boolean {
+  const skip = (env as Partial<AtariEnv>).frameskip;
+  return skip !== undefined ? skip[0] === 1 && skip[1] === 2 : env.id.includes("NoFrameskip");
+}
+
 /** Options of {@link atariPipeline}. */
 export interface AtariPipelineOptions {
   /** Output side: 80 (large model, default) or 42 (small model; resized through 80). */
@@ -72,7 +82,9 @@ export interface AtariPipelineOptions {
  * NoopReset(30) → MaxAndSkip(skip, max over the last 3 raw frames) → EpisodicLife → FireReset (if
  * FIRE) → AtariRescale (crop, area resize to `size`, luminance grey, float32 1×S×S) →
  * NormalizedEnv(α 0.9999). For ids without "NoFrameskip" (the env skips frames itself) the limit is
- * maxEpisodeLength and there is no no-op or skip stage. A `TimeLimit` already around `env` (from
+ * maxEpisodeLength and there is no no-op or skip stage; an id made with `frameskip: 1` (e.g.
+ * `ALE/Pong-v5` with its sticky actions per emulated frame, as Machado et al. 2018 evaluate) takes
+ * the NoFrameskip chain. A `TimeLimit` already around `env` (from
  * the registry) is replaced, as the seed overrides the registered limit. Reward clipping stays with
  * the learner (the seed clips in the agent).
  *
@@ -86,7 +98,7 @@ export function atariPipeline(env: Env, options: AtariPipelineOptions = {}): Env
   const skip = options.skip ?? 4;
   const maxEpisodeLength = options.maxEpisodeLength ?? 10000;
   let e: Env = env instanceof TimeLimit ? env.env : env;
-  if (e.id.includes("NoFrameskip")) {
+  if (emulatesOneFrame(e)) {
     e = new TimeLimit(e, maxEpisodeLength * skip);
     e = new NoopReset(e, { noopMax: options.noopMax ?? 30, seed: options.seed });
     e = new MaxAndSkip(e, { skip, maxPoolFrames: options.maxPoolFrames ?? 3 });
