@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseClusterUrl } from "./cluster.ts";
 
 /** Model families (see `models/`). */
 export const MODEL_NAMES = [
@@ -117,6 +118,15 @@ export interface TrainConfig {
   envsPerWorker: number;
   /** A3G: env groups per worker kept in flight, so one group's readback overlaps another's work. */
   envGroups: number;
+  /**
+   * Train as one machine of a run whose global parameters live in Redis,
+   * `redis://host:port/run-name` (see `algorithms/cluster.ts`); null trains alone.
+   */
+  cluster: string | null;
+  /** Cluster: push and pull the parameters after this many of this machine's updates. */
+  syncEvery: number;
+  /** Cluster: take the chief's role (evaluation, checkpoints) or fail; else only if it is free. */
+  chief: boolean;
 }
 
 /** The model families A3G runs on the GPU. */
@@ -164,6 +174,9 @@ export const DEFAULTS: TrainConfig = {
   a3g: false,
   envsPerWorker: 1,
   envGroups: 2,
+  cluster: null,
+  syncEvery: 10,
+  chief: false,
 };
 
 /** The Atari presets' model, learner and learning-rate schedule (see `pong` below). */
@@ -310,6 +323,9 @@ const FIELD_TYPES: Record<keyof TrainConfig, string> = {
   a3g: "boolean",
   envsPerWorker: "number",
   envGroups: "number",
+  cluster: "string?",
+  syncEvery: "number",
+  chief: "boolean",
 };
 
 function kebab(field: string): string {
@@ -433,6 +449,20 @@ export function validateConfig(c: TrainConfig): void {
     "env-groups",
     c.envGroups,
     "an integer 1..16",
+  );
+  check(positiveInt(c.syncEvery), "sync-every", c.syncEvery, "a positive integer");
+  if (c.cluster !== null) {
+    try {
+      parseClusterUrl(c.cluster);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
+  check(
+    c.cluster !== null || !c.chief,
+    "chief",
+    c.chief,
+    "--chief only with --cluster redis://host:port/run-name",
   );
   check(
     !c.a3g || c.model === "auto" || A3G_MODEL_NAMES.includes(c.model),

@@ -19,6 +19,7 @@ import { ConfigError, learningRate, type TrainConfig } from "./config.ts";
 import { claimRunDirectory, type RunLock } from "./run_directory.ts";
 import { Adam, type Optimizer, RMSprop } from "./optimizers.ts";
 import { makeTrainingEnv, observationStatistics, resolveModel } from "./training_env.ts";
+import { Cluster, parseClusterUrl } from "./cluster.ts";
 import {
   CONTROL_STOP,
   COUNTER_EPISODES,
@@ -120,6 +121,18 @@ export interface TrainStatus {
   /** Workers restarted after a failure. */
   restarts: number;
   episodes: number;
+  /**
+   * In a cluster run: this machine's role and number, whether Redis is unreachable, and its syncs
+   * so far (count, mean duration in ms, parameter bytes sent and received).
+   */
+  cluster?: {
+    role: "chief" | "member";
+    index: number;
+    offline: boolean;
+    syncs: number;
+    syncMs: number | null;
+    bytes: number;
+  };
   trainMean: number | null;
   evalMean: number | null;
   evalBest: number | null;
@@ -189,10 +202,12 @@ export async function train(
       // already closed
     }
     held.lock?.release();
+    await held.cluster?.close();
   }
 }
 
 interface Held {
+  cluster?: Cluster;
   lock?: RunLock;
   metrics?: Deno.FsFile;
   removeListeners?: () => void;
@@ -274,6 +289,38 @@ async function runTraining(
       sharedStatistics.import({ ...saved, frozen: false });
     }
   }
+  // ---- cluster: the global parameters and counters replace this machine's own ----
+  let cluster: Cluster | null = null;
+  if (config.cluster !== null) {
+    cluster = held.cluster = await Cluster.join(parseClusterUrl(config.cluster), {
+      params: params.data,
+      identity: clusterIdentity(config, layout.slots),
+      counters: {
+        steps: counters[COUNTER_STEPS],
+        frames: counters[COUNTER_FRAMES],
+        episodes: counters[COUNTER_EPISODES],
+        updates: counters[COUNTER_UPDATES],
+      },
+      chief: config.chief ? true : "auto",
+      log,
+    });
+    if (config.load !== null && !cluster.started) {
+      log(
+        `--load ${config.load}: the run's global parameters and counters replace the loaded ones`,
+      );
+    }
+    const g = cluster.counters;
+    counters[COUNTER_STEPS] = g.steps;
+    counters[COUNTER_FRAMES] = g.frames;
+    counters[COUNTER_EPISODES] = g.episodes;
+    counters[COUNTER_UPDATES] = g.updates;
+    // members only train; each machine's envs take their own seeds
+    config = {
+      ...config,
+      seed: config.seed + 1000 * cluster.index,
+      evaluate: config.evaluate && cluster.role === "chief",
+    };
+  }
   const runDir = runDirectory(config);
   const lock = held.lock = await claimRunDirectory(runDir, config.load);
   if (previousSeconds > 0) {
@@ -333,6 +380,8 @@ async function runTraining(
   const waiting = new Map<string, Checkpoint>();
   let lastSave = seconds();
   const save = (name: string, c: Checkpoint) => {
+    // in a cluster only the chief writes checkpoints
+    if (cluster !== null && cluster.role !== "chief") return;
     if (!allFinite(c.params)) return;
     if (c.optimizer && !Object.values(c.optimizer.tensors).every(allFinite)) return;
     if (name === "latest") lastSave = seconds();
@@ -517,6 +566,7 @@ async function runTraining(
           solved = { mean: m.mean, std: m.std, min: m.min, max: m.max };
           save("solved", checkpoint(m.params, false));
           requestStop("solved");
+          void cluster?.stopRun("solved");
         }
         break;
       case "error":
@@ -615,6 +665,48 @@ async function runTraining(
   }
   options.signal?.addEventListener("abort", () => requestStop("interrupted"));
 
+  // ---- cluster sync: after every `syncEvery` of this machine's updates ----
+  // This machine's own counts are its workers' slots; slot 0 holds the rest of the run's (what
+  // was restored, and the other machines' work as of the last sync), so totals are global.
+  const own = () => {
+    const c = { steps: 0, frames: 0, episodes: 0, updates: 0 };
+    for (let i = 1; i <= workers; i++) {
+      const base = i * COUNTERS_PER_SLOT;
+      c.steps += counters[base + COUNTER_STEPS];
+      c.frames += counters[base + COUNTER_FRAMES];
+      c.episodes += counters[base + COUNTER_EPISODES];
+      c.updates += counters[base + COUNTER_UPDATES];
+    }
+    return c;
+  };
+  const syncStats = { syncs: 0, seconds: 0, bytes: 0 };
+  let syncing: Promise<void> | null = null;
+  let lastSyncUpdates = 0;
+  const syncNow = (): Promise<void> => {
+    const mine = own();
+    lastSyncUpdates = mine.updates;
+    const t0 = performance.now();
+    return cluster!.sync(mine).then((r) => {
+      if (r === null) return;
+      syncStats.syncs++;
+      syncStats.seconds += (performance.now() - t0) / 1000;
+      syncStats.bytes += r.bytes;
+      counters[COUNTER_STEPS] = r.counters.steps - mine.steps;
+      counters[COUNTER_FRAMES] = r.counters.frames - mine.frames;
+      counters[COUNTER_EPISODES] = r.counters.episodes - mine.episodes;
+      counters[COUNTER_UPDATES] = r.counters.updates - mine.updates;
+      if (r.stop !== null && reason === null) {
+        log(`\ncluster: the chief stopped the run (${r.stop})`);
+        requestStop(r.stop === "solved" ? "solved" : "interrupted");
+      }
+    });
+  };
+  const syncTick = cluster === null ? undefined : setInterval(() => {
+    if (syncing !== null || reason !== null) return;
+    if (own().updates - lastSyncUpdates < config.syncEvery) return;
+    syncing = syncNow().finally(() => syncing = null);
+  }, 50);
+
   // ---- status line and limits, once a second ----
   const tty = Deno.stdout.isTerminal();
   let printing = print;
@@ -631,6 +723,14 @@ async function runTraining(
       skippedUpdates,
       restarts,
       episodes: c.episodes,
+      cluster: cluster === null ? undefined : {
+        role: cluster.role,
+        index: cluster.index,
+        offline: cluster.offline,
+        syncs: syncStats.syncs,
+        syncMs: syncStats.syncs ? (1000 * syncStats.seconds) / syncStats.syncs : null,
+        bytes: syncStats.bytes,
+      },
       trainMean: mean(trainRewards),
       evalMean: mean(evalRewards),
       evalBest,
@@ -699,6 +799,19 @@ async function runTraining(
         workers_heap: [...workerMemory.values()].reduce((a, w) => a + w.heap, 0),
         workers_wasm: [...workerMemory.values()].reduce((a, w) => a + w.wasm, 0),
       });
+      if (cluster !== null) {
+        record({
+          type: "cluster",
+          time: s.seconds,
+          frames: s.frames,
+          role: cluster.role,
+          machine: cluster.index,
+          syncs: syncStats.syncs,
+          sync_ms_mean: syncStats.syncs ? (1000 * syncStats.seconds) / syncStats.syncs : null,
+          bytes: syncStats.bytes,
+          offline: cluster.offline,
+        });
+      }
     }
     if (reason === null && s.seconds - lastSave >= config.saveEvery) {
       save("latest", checkpoint(Float32Array.from(params.data), true));
@@ -708,6 +821,12 @@ async function runTraining(
   // ---- stop: wait for the workers, then the final checkpoint ----
   await stoppedPromise;
   clearInterval(tick);
+  clearInterval(syncTick);
+  if (cluster !== null) {
+    // the last of this machine's work goes to the run before the final checkpoint
+    await syncing;
+    await syncNow();
+  }
   logEpisodes();
   save("latest", checkpoint(Float32Array.from(params.data), true));
   await writes;
@@ -831,6 +950,44 @@ function checkMemory(
 }
 
 /** Whether every value is finite. */
+/**
+ * What every machine of a cluster run must share: the env and model (the parameter layout) and
+ * the learner's settings. Workers, envs per worker, seeds, limits and logging are each machine's.
+ */
+function clusterIdentity(
+  config: TrainConfig,
+  slots: readonly { name: string; size: number }[],
+): Record<string, unknown> {
+  const keys: (keyof TrainConfig)[] = [
+    "env",
+    "model",
+    "hiddenSize",
+    "stackFrames",
+    "skipRate",
+    "maxEpisodeLength",
+    "clipRewards",
+    "shapeRewards",
+    "lr",
+    "lrFinal",
+    "lrAnnealFrames",
+    "gamma",
+    "tau",
+    "entropyCoef",
+    "valueCoef",
+    "maxGradNorm",
+    "numSteps",
+    "distributedStepSize",
+    "optimizer",
+    "amsgrad",
+    "optimizerEps",
+    "sharedOptimizer",
+  ];
+  return {
+    ...Object.fromEntries(keys.map((k) => [k, config[k]])),
+    parameters: slots.map((s) => `${s.name}:${s.size}`).join(","),
+  };
+}
+
 function allFinite(values: Float32Array): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
   return true;
@@ -850,6 +1007,9 @@ export function formatStatus(s: TrainStatus): string {
     ` updates ${si(s.updates)}${s.skippedUpdates ? ` (${s.skippedUpdates} skipped)` : ""}` +
     (s.restarts ? ` restarts ${s.restarts}` : "") +
     ` episodes ${s.episodes}` +
+    (s.cluster
+      ? ` | cluster ${s.cluster.role} #${s.cluster.index}${s.cluster.offline ? " offline" : ""}`
+      : "") +
     ` | train ${fmt(s.trainMean)} eval ${fmt(s.evalMean)} best ${fmt(s.evalBest)}` +
     ` | π ${fmt(s.policyLoss, 3)} v ${fmt(s.valueLoss, 3)} H ${fmt(s.entropy, 3)}`;
 }

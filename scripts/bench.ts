@@ -1,6 +1,6 @@
 /**
  * `deno task bench <suite> [--json]`: prints throughput figures with the machine they came from.
- * Suites: kernels, envs, train, gpu. `--json` prints one JSON object instead of a table.
+ * Suites: kernels, envs, train, gpu, cluster. `--json` prints one JSON object instead of a table.
  *
  * @module
  */
@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<BenchSuite>> = {
   envs: () => import("./bench/envs.ts"),
   train: () => import("./bench/train.ts"),
   gpu: () => import("./bench/gpu.ts"),
+  cluster: () => import("./bench/cluster.ts"),
 };
 
 const [name, ...rest] = Deno.args;

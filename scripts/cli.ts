@@ -134,6 +134,16 @@ export function trainCommand(): Command<[string], Record<string, unknown>> {
       integer(1),
     )
     .option("--env-groups <g>", "A3G: env groups per worker kept in flight", integer(1))
+    .option(
+      "--cluster <url>",
+      "train as one machine of a run kept in Redis: redis://host:port/run-name",
+    )
+    .option(
+      "--sync-every <n>",
+      "cluster: push and pull the parameters every n updates (default 10)",
+      integer(1),
+    )
+    .option("--chief", "cluster: take the chief's role (evaluation, checkpoints) or fail")
     .exitOverride()
     .configureOutput({ writeErr: () => {} }) as unknown as Command<
       [string],
@@ -189,6 +199,9 @@ export function parseTrainArgs(args: string[]): TrainConfig {
     a3g: o.a3g as boolean | undefined,
     envsPerWorker: o.envsPerWorker as number | undefined,
     envGroups: o.envGroups as number | undefined,
+    cluster: o.cluster as string | undefined,
+    syncEvery: o.syncEvery as number | undefined,
+    chief: o.chief as boolean | undefined,
   };
   // commander's `--no-x` gives x = true by default; only an explicit flag may override a preset.
   if (!args.includes("--no-shared-optimizer") && !args.includes("--shared-optimizer")) {

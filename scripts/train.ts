@@ -1,11 +1,14 @@
 /**
  * `deno task train <preset|env-id> [flags]`: trains with A3C. `--help` lists the flags.
+ * `deno task train-cluster <preset> --cluster redis://host:port/run [flags]` is the same with
+ * network access, which `train` does not have.
  *
  * @module
  */
 import { ConfigError } from "../algorithms/config.ts";
 import { runDirectory, SIGNAL_EXIT_CODES, train } from "../algorithms/trainer.ts";
 import { RunDirectoryError } from "../algorithms/run_directory.ts";
+import { ClusterError, parseClusterUrl } from "../algorithms/cluster.ts";
 import { CheckpointError, checkpointPaths } from "../io/checkpoint.ts";
 import { EnvError } from "../envs/core.ts";
 import { parseTrainArgs, trainCommand } from "./cli.ts";
@@ -26,6 +29,16 @@ try {
     ? "--load"
     : "run directory";
   requireAccess("train", "write", runDirectory(config), flag);
+  if (config.cluster !== null) {
+    const { host, port } = parseClusterUrl(config.cluster);
+    const net = await Deno.permissions.query({ name: "net", host: `${host}:${port}` });
+    if (net.state !== "granted") {
+      throw new PermissionError(
+        `--cluster ${config.cluster}: this task may not open network connections; ` +
+          `run it as deno task train-cluster (the same task with network access)`,
+      );
+    }
+  }
   const result = await train(config, { secondSignalExits: true });
   if (result.solved) {
     const s = result.solved;
@@ -43,7 +56,7 @@ try {
   if (
     error instanceof ConfigError || error instanceof CheckpointError ||
     error instanceof EnvError || error instanceof PermissionError ||
-    error instanceof RunDirectoryError
+    error instanceof RunDirectoryError || error instanceof ClusterError
   ) {
     console.error(`train: ${error.message}`);
     Deno.exit(2);

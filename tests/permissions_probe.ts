@@ -18,10 +18,14 @@ console.log(JSON.stringify({
   writeInside: await allowed(() => Deno.writeTextFile(inside, "x")),
   readRepo: await allowed(() => Deno.readTextFile(new URL("../deno.json", import.meta.url))),
   readOutside: await allowed(() => Deno.readTextFile("/etc/hostname")),
-  net: await allowed(async () =>
-    (await Deno.connect({ hostname: "127.0.0.1", port: 65000 })).close()
-  ),
+  // asked, not tried: no probe sends anything anywhere
+  netLoopback: Deno.permissions.querySync({ name: "net", host: "127.0.0.1:6379" }).state ===
+    "granted",
+  netOutside: Deno.permissions.querySync({ name: "net", host: "203.0.113.7:6379" }).state ===
+    "granted",
   run: await allowed(() => new Deno.Command("true").output()),
+  runRedis: Deno.permissions.querySync({ name: "run", command: "redis-server" }).state ===
+    "granted",
   env: await allowed(() => Deno.env.get("HOME")),
   ffi: await allowed(() => Deno.dlopen("libc.so.6", {})),
 }));

@@ -2,6 +2,7 @@
  * What the test suite needs beyond Deno and npm, set up by `deno task test` itself so that the
  * README's command passes on a fresh machine: Debian's Jupyter modules and the Deno kernelspec
  * (the notebook tests), Mesa's EGL/GL drivers (WebGPU's software adapter for the kernel tests),
+ * Debian's redis-server (the cluster tests),
  * and a private `XDG_RUNTIME_DIR`. What is missing is installed with apt when the process may
  * (root, apt-get present); otherwise one message names the packages and the command, and the
  * tests that need them fail (they never skip).
@@ -56,6 +57,11 @@ const PREREQUISITES: Prerequisite[] = [
       ]),
     packages: [],
     after: [Deno.execPath(), "jupyter", "--install", "--force"],
+  },
+  {
+    name: "Debian's redis-server (the cluster tests start a private one)",
+    present: () => succeeds("redis-server", ["--version"]),
+    packages: ["redis-server"],
   },
   {
     // Any adapter will do (a GPU's own driver too); Mesa's software one is what apt can add.
