@@ -127,6 +127,10 @@ export interface TrainConfig {
   syncEvery: number;
   /** Cluster: take the chief's role (evaluation, checkpoints) or fail; else only if it is free. */
   chief: boolean;
+  /** Serve the run's live page on this port (0: a free one); null serves none. */
+  serve: number | null;
+  /** Address the live page listens on (the loopback unless asked). */
+  serveHost: string;
 }
 
 /** The model families A3G runs on the GPU. */
@@ -177,6 +181,8 @@ export const DEFAULTS: TrainConfig = {
   cluster: null,
   syncEvery: 10,
   chief: false,
+  serve: null,
+  serveHost: "127.0.0.1",
 };
 
 /** The Atari presets' model, learner and learning-rate schedule (see `pong` below). */
@@ -326,6 +332,8 @@ const FIELD_TYPES: Record<keyof TrainConfig, string> = {
   cluster: "string?",
   syncEvery: "number",
   chief: "boolean",
+  serve: "number?",
+  serveHost: "string",
 };
 
 function kebab(field: string): string {
@@ -451,6 +459,13 @@ export function validateConfig(c: TrainConfig): void {
     "an integer 1..16",
   );
   check(positiveInt(c.syncEvery), "sync-every", c.syncEvery, "a positive integer");
+  check(
+    c.serve === null || (Number.isInteger(c.serve) && c.serve >= 0 && c.serve <= 65535),
+    "serve",
+    c.serve,
+    "a port 0..65535 (0 picks a free one)",
+  );
+  check(c.serveHost.trim() !== "", "serve-host", c.serveHost, "a host name or address");
   if (c.cluster !== null) {
     try {
       parseClusterUrl(c.cluster);

@@ -20,8 +20,10 @@ import { claimRunDirectory, type RunLock } from "./run_directory.ts";
 import { Adam, type Optimizer, RMSprop } from "./optimizers.ts";
 import { makeTrainingEnv, observationStatistics, resolveModel } from "./training_env.ts";
 import { Cluster, parseClusterUrl } from "./cluster.ts";
+import { type RunServer, serveRun } from "../web/server.ts";
 import {
   CONTROL_STOP,
+  CONTROL_VIEWERS,
   COUNTER_EPISODES,
   COUNTER_FRAMES,
   COUNTER_STEPS,
@@ -92,6 +94,8 @@ export interface TrainOptions {
    * overflow in a Hogwild update would leave it.
    */
   injectNonFiniteAfterFrames?: number;
+  /** Called with the live page's address once it is served (`config.serve`). */
+  onServe?: (url: string) => void;
   /** Stop cleanly on SIGINT, SIGTERM and SIGHUP (default true). */
   handleSignals?: boolean;
   /**
@@ -121,6 +125,8 @@ export interface TrainStatus {
   /** Workers restarted after a failure. */
   restarts: number;
   episodes: number;
+  /** The live page's address, when the run serves one. */
+  url?: string;
   /**
    * In a cluster run: this machine's role and number, whether Redis is unreachable, and its syncs
    * so far (count, mean duration in ms, parameter bytes sent and received).
@@ -203,11 +209,13 @@ export async function train(
     }
     held.lock?.release();
     await held.cluster?.close();
+    await held.server?.close();
   }
 }
 
 interface Held {
   cluster?: Cluster;
+  server?: RunServer;
   lock?: RunLock;
   metrics?: Deno.FsFile;
   removeListeners?: () => void;
@@ -263,7 +271,6 @@ async function runTraining(
   const workers = config.workers;
   const evalSlot = workers + 1;
   const counters = new Float64Array(new SharedArrayBuffer((workers + 2) * COUNTERS_PER_SLOT * 8));
-  const control = new Int32Array(new SharedArrayBuffer(4 * 4));
   let previousSeconds = 0;
 
   // ---- resume: everything checked before anything is written ----
@@ -349,6 +356,20 @@ async function runTraining(
     }
   };
   board((w) => w.text("config", "```json\n" + JSON.stringify(config, null, 2) + "\n```", 0));
+  const control = new Int32Array(new SharedArrayBuffer(4 * 4));
+  // ---- the live page: the evaluator draws its game only while a page is open ----
+  let server: RunServer | null = null;
+  if (config.serve !== null) {
+    server = held.server = await serveRun({
+      runDir,
+      hostname: config.serveHost,
+      port: config.serve,
+      live: true,
+      onViewers: (n) => Atomics.store(control, CONTROL_VIEWERS, n),
+    });
+    log(`live page: ${server.url}`);
+    options.onServe?.(server.url);
+  }
 
   const total = (k: number) => {
     let s = 0;
@@ -572,6 +593,9 @@ async function runTraining(
       case "error":
         failed(worker, m.stack ?? m.message, m.message);
         return;
+      case "frame":
+        server?.frame(m.rgb, m.width, m.height);
+        break;
       case "stopped":
         running.delete(worker);
         if (running.size === 0) allStopped();
@@ -723,6 +747,7 @@ async function runTraining(
       skippedUpdates,
       restarts,
       episodes: c.episodes,
+      url: server?.url,
       cluster: cluster === null ? undefined : {
         role: cluster.role,
         index: cluster.index,
@@ -747,6 +772,7 @@ async function runTraining(
     lastTime = now;
     const s = status();
     options.onStatus?.(s);
+    server?.status({ ...s, dropped: server.dropped });
     // The workers anneal their own copies; this one is logged and saved with checkpoints.
     optimizer.lr = learningRate(config, frames);
     board((w) => {
@@ -846,6 +872,14 @@ async function runTraining(
   });
   metrics.close();
   held.metrics = undefined;
+  if (server !== null) {
+    const d = server.dropped;
+    if (d.events + d.frames > 0) {
+      log(`live page: ${d.events} events and ${d.frames} frames dropped for slow clients`);
+    }
+    await server.close();
+    held.server = undefined;
+  }
   board((w) => w.close());
   held.removeListeners?.();
   held.removeListeners = undefined;
@@ -1007,6 +1041,7 @@ export function formatStatus(s: TrainStatus): string {
     ` updates ${si(s.updates)}${s.skippedUpdates ? ` (${s.skippedUpdates} skipped)` : ""}` +
     (s.restarts ? ` restarts ${s.restarts}` : "") +
     ` episodes ${s.episodes}` +
+    (s.url ? ` | ${s.url}` : "") +
     (s.cluster
       ? ` | cluster ${s.cluster.role} #${s.cluster.index}${s.cluster.offline ? " offline" : ""}`
       : "") +

@@ -28,8 +28,10 @@ import { RunningMeanStd } from "../envs/wrappers/running_mean_std.ts";
 import { learningRate } from "./config.ts";
 import {
   CONTROL_STOP,
+  CONTROL_VIEWERS,
   COUNTER_FRAMES,
   COUNTERS_PER_SLOT,
+  FRAME_INTERVAL_MS,
   UpdateReporter,
   type WorkerMessage,
   type WorkerSetup,
@@ -171,6 +173,7 @@ function playEpisode(
   model: ActorCritic,
   env: Env,
   seed?: number,
+  onStep?: () => void,
 ): { reward: number; length: number } {
   let observation = Float32Array.from(
     env.reset(seed === undefined ? undefined : { seed }).observation,
@@ -178,6 +181,7 @@ function playEpisode(
   let state = model.initialState(1);
   let reward = 0, length = 0;
   for (;;) {
+    onStep?.();
     const act = greedyAction(model, observation, state);
     const result = env.step(act.action);
     reward += result.reward;
@@ -203,11 +207,24 @@ function evaluate(setup: WorkerSetup): void {
   const threshold = setup.solvedThreshold;
   const recent: number[] = [];
   let first = true;
+  // While a live page is open, the game being played is sent to it, at most ~30 frames a second.
+  let lastFrame = 0;
+  const sendFrame = () => {
+    if (Atomics.load(control, CONTROL_VIEWERS) === 0) return;
+    const now = performance.now();
+    if (now - lastFrame < FRAME_INTERVAL_MS) return;
+    lastFrame = now;
+    const frame = env.render();
+    const rgb = Uint8Array.from(frame.data);
+    self.postMessage({ type: "frame", rgb, width: frame.width, height: frame.height }, [
+      rgb.buffer,
+    ]);
+  };
   while (!stopRequested(control)) {
     model.parameters.copyFrom(shared);
     const snapshot = Float32Array.from(model.parameters.data);
     const started = performance.now();
-    const episode = playEpisode(model, env, first ? seed : undefined);
+    const episode = playEpisode(model, env, first ? seed : undefined, sendFrame);
     const busy = (performance.now() - started) / 1000;
     first = false;
     recent.push(episode.reward);

@@ -24,6 +24,10 @@ export const COUNTER_UPDATES = 3;
 
 /** Index of the stop flag in the shared control `Int32Array`. */
 export const CONTROL_STOP = 0;
+/** Index of the number of open live pages in the control array (the evaluator sends frames). */
+export const CONTROL_VIEWERS = 1;
+/** Least milliseconds between two frames the evaluator sends to live pages (~30 frames/s). */
+export const FRAME_INTERVAL_MS = 33;
 
 /** The one message a worker receives: everything it needs, shared memory included. */
 export interface WorkerSetup {
@@ -94,6 +98,13 @@ export type WorkerMessage =
     max: number;
     passed: boolean;
     params: Float32Array;
+  }
+  | {
+    type: "frame";
+    /** The evaluator's current frame as the env renders it: height × width × 3 bytes. */
+    rgb: Uint8Array;
+    width: number;
+    height: number;
   }
   | { type: "stopped"; worker: number; role: "train" | "eval" }
   | { type: "error"; worker: number; role: "train" | "eval"; message: string; stack?: string };

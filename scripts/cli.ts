@@ -144,11 +144,25 @@ export function trainCommand(): Command<[string], Record<string, unknown>> {
       integer(1),
     )
     .option("--chief", "cluster: take the chief's role (evaluation, checkpoints) or fail")
+    .option(
+      "--serve [port]",
+      "serve the run's live page on 127.0.0.1 (no port or 0: a free one)",
+    )
+    .option("--serve-host <host>", "address the live page listens on (default 127.0.0.1)")
     .exitOverride()
     .configureOutput({ writeErr: () => {} }) as unknown as Command<
       [string],
       Record<string, unknown>
     >;
+}
+
+/** The port of `--serve <port>`: an integer 0..65535. */
+function servePort(value: unknown): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value)) || n > 65535) {
+    throw new ConfigError(`serve: ${String(value)} is invalid; expected a port 0..65535`);
+  }
+  return n;
 }
 
 /** Parses `deno task train` arguments into a validated configuration (throws `ConfigError`). */
@@ -202,6 +216,8 @@ export function parseTrainArgs(args: string[]): TrainConfig {
     cluster: o.cluster as string | undefined,
     syncEvery: o.syncEvery as number | undefined,
     chief: o.chief as boolean | undefined,
+    serve: o.serve === undefined ? undefined : o.serve === true ? 0 : servePort(o.serve),
+    serveHost: o.serveHost as string | undefined,
   };
   // commander's `--no-x` gives x = true by default; only an explicit flag may override a preset.
   if (!args.includes("--no-shared-optimizer") && !args.includes("--shared-optimizer")) {

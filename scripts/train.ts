@@ -29,6 +29,21 @@ try {
     ? "--load"
     : "run directory";
   requireAccess("train", "write", runDirectory(config), flag);
+  const loopback = ["127.0.0.1", "localhost", "::1"];
+  if (config.serve !== null && !loopback.includes(config.serveHost)) {
+    const net = await Deno.permissions.query({ name: "net", host: config.serveHost });
+    if (net.state !== "granted") {
+      throw new PermissionError(
+        `--serve-host ${config.serveHost}: \`deno task train\` may serve its page on 127.0.0.1 ` +
+          `only; run it as deno task train-cluster (the same task with network access) to ` +
+          `serve it on another address`,
+      );
+    }
+  }
+  // The network is this process's only for what was asked: the page's own address (once it
+  // listens, nothing more) or the cluster's Redis server.
+  const dropNetwork = () => Deno.permissions.revokeSync({ name: "net" });
+  if (config.serve === null && config.cluster === null) dropNetwork();
   if (config.cluster !== null) {
     const { host, port } = parseClusterUrl(config.cluster);
     const net = await Deno.permissions.query({ name: "net", host: `${host}:${port}` });
@@ -39,7 +54,10 @@ try {
       );
     }
   }
-  const result = await train(config, { secondSignalExits: true });
+  const result = await train(config, {
+    secondSignalExits: true,
+    onServe: config.cluster === null ? dropNetwork : undefined,
+  });
   if (result.solved) {
     const s = result.solved;
     console.log(`solved: 100-episode mean ${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`);

@@ -221,7 +221,7 @@ gpuTest("trainer: --a3g runs its workers on the GPU and counts every update", as
       runDir,
     });
     const result = await train(config, { print: false });
-    assert.equal(result.reason, "max-frames", result.error);
+    assert.equal(result.reason, "max-frames", result.error ?? "");
     assert.ok(result.frames >= 400);
     // every update is 5 steps × 2 envs × 4 frames
     assert.equal(result.frames, result.updates * 5 * 2 * 4);

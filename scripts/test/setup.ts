@@ -2,7 +2,7 @@
  * What the test suite needs beyond Deno and npm, set up by `deno task test` itself so that the
  * README's command passes on a fresh machine: Debian's Jupyter modules and the Deno kernelspec
  * (the notebook tests), Mesa's EGL/GL drivers (WebGPU's software adapter for the kernel tests),
- * Debian's redis-server (the cluster tests),
+ * Debian's redis-server (the cluster tests), Debian's chromium (the live page's browser test),
  * and a private `XDG_RUNTIME_DIR`. What is missing is installed with apt when the process may
  * (root, apt-get present); otherwise one message names the packages and the command, and the
  * tests that need them fail (they never skip).
@@ -62,6 +62,11 @@ const PREREQUISITES: Prerequisite[] = [
     name: "Debian's redis-server (the cluster tests start a private one)",
     present: () => succeeds("redis-server", ["--version"]),
     packages: ["redis-server"],
+  },
+  {
+    name: "Debian's chromium (the live page is tested in a real browser)",
+    present: () => succeeds("chromium", ["--version"]),
+    packages: ["chromium"],
   },
   {
     // Any adapter will do (a GPU's own driver too); Mesa's software one is what apt can add.
