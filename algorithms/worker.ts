@@ -209,22 +209,23 @@ function evaluate(setup: WorkerSetup): void {
   let first = true;
   // While a live page is open, the game being played is sent to it, at most ~30 frames a second.
   let lastFrame = 0;
-  const sendFrame = () => {
+  const sendFrame = (from: Env) => {
     if (Atomics.load(control, CONTROL_VIEWERS) === 0) return;
     const now = performance.now();
     if (now - lastFrame < FRAME_INTERVAL_MS) return;
     lastFrame = now;
-    const frame = env.render();
+    const frame = from.render();
     const rgb = Uint8Array.from(frame.data);
     self.postMessage({ type: "frame", rgb, width: frame.width, height: frame.height }, [
       rgb.buffer,
     ]);
   };
+  const show = new ShowGame(setup, model, shared, control, sendFrame);
   while (!stopRequested(control)) {
     model.parameters.copyFrom(shared);
     const snapshot = Float32Array.from(model.parameters.data);
     const started = performance.now();
-    const episode = playEpisode(model, env, first ? seed : undefined, sendFrame);
+    const episode = playEpisode(model, env, first ? seed : undefined, () => sendFrame(env));
     const busy = (performance.now() - started) / 1000;
     first = false;
     recent.push(episode.reward);
@@ -264,9 +265,92 @@ function evaluate(setup: WorkerSetup): void {
     // Wait between episodes, so evaluation uses at most `evalDuty` of a core; a stop request
     // wakes the wait at once.
     const wait = Math.max(config.evalWait, busy * (1 - config.evalDuty) / config.evalDuty);
-    if (wait > 0) Atomics.wait(control, CONTROL_STOP, 0, wait * 1000);
+    if (wait > 0) show.wait(wait * 1000);
   }
   env.close();
+  show.close();
+}
+
+/**
+ * What the evaluator does between its games while a live page is open: it plays a game for the
+ * page at the game's own pace (Atari at 60 emulated frames a second; others at ~30 steps a
+ * second), in an env of its own, so the evaluation games stay whole and honest. It is not an
+ * evaluation: nothing of it is recorded. At that pace it costs a few percent of one core. With no
+ * page open, the wait is a plain sleep.
+ */
+class ShowGame {
+  #setup: WorkerSetup;
+  #model: ActorCritic;
+  #shared: Float32Array;
+  #control: Int32Array;
+  #sendFrame: (from: Env) => void;
+  #env: Env | null = null;
+  #game: { observation: Float32Array; state: ReturnType<ActorCritic["initialState"]> } | null =
+    null;
+  #paceMs: number;
+
+  constructor(
+    setup: WorkerSetup,
+    model: ActorCritic,
+    shared: Float32Array,
+    control: Int32Array,
+    sendFrame: (from: Env) => void,
+  ) {
+    this.#setup = setup;
+    this.#model = model;
+    this.#shared = shared;
+    this.#control = control;
+    this.#sendFrame = sendFrame;
+    this.#paceMs = Math.max(FRAME_INTERVAL_MS, (framesPerStep(setup.config) * 1000) / 60);
+  }
+
+  /** Waits `ms` (a stop request ends it at once), playing for an open page meanwhile. */
+  wait(ms: number): void {
+    const until = performance.now() + ms;
+    const control = this.#control;
+    while (!stopRequested(control)) {
+      const left = until - performance.now();
+      if (left <= 0) return;
+      if (Atomics.load(control, CONTROL_VIEWERS) === 0) {
+        this.#game = null;
+        Atomics.wait(control, CONTROL_STOP, 0, Math.min(left, 250));
+        continue;
+      }
+      this.#step();
+      Atomics.wait(control, CONTROL_STOP, 0, Math.min(left, this.#paceMs));
+    }
+  }
+
+  #step(): void {
+    const model = this.#model;
+    if (this.#game === null) {
+      this.#env ??= buildEnv(this.#setup, this.#setup.config.seed + 200_000);
+      model.parameters.copyFrom(this.#shared);
+      this.#game = {
+        observation: Float32Array.from(this.#env.reset().observation),
+        state: model.initialState(1),
+      };
+    }
+    const env = this.#env!, game = this.#game;
+    const act = greedyAction(model, game.observation, game.state);
+    const result = env.step(act.action);
+    this.#sendFrame(env);
+    if (result.terminated || result.truncated) {
+      if (result.info.wasRealDone !== false) {
+        this.#game = null;
+        return;
+      }
+      game.observation = Float32Array.from(env.reset().observation);
+      game.state = model.initialState(1);
+    } else {
+      game.observation = Float32Array.from(result.observation);
+      game.state = act.state;
+    }
+  }
+
+  close(): void {
+    this.#env?.close();
+  }
 }
 
 self.onmessage = async (event: MessageEvent<WorkerSetup>) => {

@@ -1,6 +1,6 @@
 /**
  * `deno task bench <suite> [--json]`: prints throughput figures with the machine they came from.
- * Suites: kernels, envs, train, gpu, cluster. `--json` prints one JSON object instead of a table.
+ * Suites: kernels, envs, train, gpu, cluster, live. `--json` prints one JSON object instead of a table.
  *
  * @module
  */
@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<BenchSuite>> = {
   train: () => import("./bench/train.ts"),
   gpu: () => import("./bench/gpu.ts"),
   cluster: () => import("./bench/cluster.ts"),
+  live: () => import("./bench/live.ts"),
 };
 
 const [name, ...rest] = Deno.args;

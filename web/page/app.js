@@ -20,8 +20,8 @@ class Chart {
         scales: { x: { time: false }, ...scales },
         axes: [
           { label: xLabel },
-          { scale: names[0].scale ?? "y" },
-          ...(names.some((n) => n.scale === "r") ? [{ scale: "r", side: 1 }] : []),
+          { scale: names[0].scale ?? "y", size: 64 },
+          ...(names.some((n) => n.scale === "r") ? [{ scale: "r", side: 1, size: 64 }] : []),
         ],
         series: [
           { label: xLabel },
