@@ -29,6 +29,8 @@ export interface ImportOptions {
   env: string;
   /** LSTM / hidden width; by default read from `lstm.weight_hh` (or `fc.weight`). */
   hiddenSize?: number;
+  /** Observations stacked per input (a3c_continuous's `--stack-frames`; `conv1d-lstm` needs > 1). */
+  stackFrames?: number;
   /** The file's name, for messages. */
   source?: string;
 }
@@ -52,7 +54,11 @@ export function importStateDict(
   const source = options.source ?? "state_dict";
   const tensors = readStateDict(bytes, source);
   const hiddenSize = options.hiddenSize ?? hiddenSizeOf(tensors, source);
-  const config = resolveConfig(options.env, { model: options.model, hiddenSize });
+  const config = resolveConfig(options.env, {
+    model: options.model,
+    hiddenSize,
+    ...(options.stackFrames !== undefined ? { stackFrames: options.stackFrames } : {}),
+  });
   const env = makeTrainingEnv(config, config.seed);
   let definition;
   try {

@@ -18,7 +18,13 @@ import { PermissionError, prepareOutput, requireAccess } from "./permissions.ts"
 /** Imports `file` and saves it as checkpoint `<out>/model`; returns the checkpoint's name. */
 export async function importFile(
   file: string,
-  options: { model: ModelName; env: string; out: string; hiddenSize?: number },
+  options: {
+    model: ModelName;
+    env: string;
+    out: string;
+    hiddenSize?: number;
+    stackFrames?: number;
+  },
 ): Promise<string> {
   let bytes: Uint8Array;
   try {
@@ -54,6 +60,17 @@ if (import.meta.main) {
       }
       return n;
     })
+    .option(
+      "--stack-frames <n>",
+      "observations stacked per input (a3c_continuous's --stack-frames, e.g. 4 for CONV)",
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) {
+          throw new Error(`--stack-frames ${v}: expected an integer ≥ 1`);
+        }
+        return n;
+      },
+    )
     .exitOverride()
     .configureOutput({ writeErr: () => {} });
   try {
@@ -67,6 +84,7 @@ if (import.meta.main) {
       env: o.env,
       out: o.out,
       hiddenSize: o.hiddenSize,
+      stackFrames: o.stackFrames,
     });
     const ms = performance.now() - started;
     console.log(`wrote ${name}.json and ${name}.safetensors (${ms.toFixed(0)} ms)`);

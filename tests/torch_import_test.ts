@@ -51,6 +51,36 @@ for (
   });
 }
 
+for (const family of ["mlp-lstm", "conv1d-lstm"] as const) {
+  for (const format of ["zip", "legacy"]) {
+    const file = `${family}_${format}.pt`;
+    Deno.test(`torch import: ${file} (a3c_continuous's walker) gives PyTorch's outputs within 1e-5`, async () => {
+      const { shape, steps } = expected[family];
+      const { model } = importStateDict(await read(file), {
+        model: family,
+        env: "BipedalWalker-v3",
+        stackFrames: shape.length === 2 ? shape[0] : undefined,
+        source: file,
+      });
+      assert.deepEqual(model.definition.observationShape, shape);
+      const size = shape.reduce((a: number, b: number) => a * b, 1);
+      let state = model.initialState(1);
+      for (let t = 0; t < steps.length; t++) {
+        const x = new Float32Array(size).map((_, i) =>
+          Math.sin(Math.fround(Math.fround(i * Math.fround(0.37)) + t))
+        );
+        const out = model.sequence(new Tensor(x, [1, ...shape]), 1, state);
+        state = out.state;
+        assertNear(out.outputs.value.data, steps[t].value, `${file} step ${t} value`);
+        assertNear(out.outputs.mean!.data, steps[t].mean, `${file} step ${t} mean`);
+        assertNear(out.outputs.variance!.data, steps[t].variance, `${file} step ${t} variance`);
+        assertNear(state!.h.data, steps[t].h, `${file} step ${t} h`);
+        assertNear(state!.c.data, steps[t].c, `${file} step ${t} c`);
+      }
+    });
+  }
+}
+
 Deno.test("torch import: the zip and legacy formats hold the same tensors", async () => {
   const zip = readStateDict(await read("small_zip.pt"));
   const legacy = readStateDict(await read("small_legacy.pt"));
