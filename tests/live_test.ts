@@ -3,6 +3,21 @@ import { serveRun } from "../web/server.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
+/** The part of puppeteer-core this test drives. */
+interface Puppeteer {
+  launch(options: Record<string, unknown>): Promise<{
+    newPage(): Promise<Page>;
+    close(): Promise<void>;
+  }>;
+}
+interface Page {
+  setViewport(viewport: { width: number; height: number }): Promise<void>;
+  goto(url: string, options: Record<string, unknown>): Promise<unknown>;
+  evaluate(source: string): Promise<unknown>;
+  waitForFunction(source: string, options: Record<string, unknown>): Promise<unknown>;
+  screenshot(options: { path: string }): Promise<unknown>;
+}
+
 /** One raw HTTP request (the path exactly as given, never normalised); the status code. */
 async function rawStatus(port: number, method: string, path: string): Promise<number> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -130,7 +145,10 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const { default: puppeteer } = await import("puppeteer-core");
+    // loaded by name: puppeteer-core's types bring Node's globals, whose `Event` clashes with
+    // the DOM's that the WebGPU code is typed against
+    const library = "puppeteer-core";
+    const { default: puppeteer } = await import(library) as { default: Puppeteer };
     const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
     const task = (config.tasks.train as string).split(/\s+/).slice(1);
     const dir = `runs/.live-test-${Deno.pid}`;
