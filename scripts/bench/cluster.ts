@@ -7,16 +7,12 @@
  *
  * @module
  */
+import { option } from "./_args.ts";
 import { resolveConfig } from "../../algorithms/config.ts";
 import { train, type TrainStatus } from "../../algorithms/trainer.ts";
 import { makeTrainingEnv } from "../../algorithms/training_env.ts";
 import { modelDefinition } from "../../models/mod.ts";
 import { startRedis } from "../redis_server.ts";
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
-}
 
 /** Parameters of a model family on Pong. */
 function parameterCount(model: "small" | "large"): number {

@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { option } from "./_args.ts";
 import { bestTime } from "./machine.ts";
 import { resolveConfig } from "../../algorithms/config.ts";
 import { train } from "../../algorithms/trainer.ts";
@@ -179,11 +180,6 @@ export async function run(args: string[], quiet: boolean): Promise<Record<string
   } finally {
     backend.destroy();
   }
-}
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
 }
 
 function intOption(args: string[], name: string, fallback: number): number {

@@ -6,13 +6,9 @@
  *
  * @module
  */
+import { option } from "./_args.ts";
 import { resolveConfig } from "../../algorithms/config.ts";
 import { train } from "../../algorithms/trainer.ts";
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
-}
 
 /** Reads a page's two streams until `signal` aborts; counts what arrived. */
 function openPage(url: string, signal: AbortSignal): { events: number; frames: number } {

@@ -5,13 +5,9 @@
  *
  * @module
  */
+import { option } from "./_args.ts";
 import { resolveConfig } from "../../algorithms/config.ts";
 import { train } from "../../algorithms/trainer.ts";
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
-}
 
 /** Frames per second of one run with `workers` workers over `seconds` (after warm-up). */
 async function measure(preset: string, workers: number, seconds: number): Promise<number> {
