@@ -80,7 +80,9 @@ Deno.test("hogwild: two workers update one shared model; every update is counted
   const evaluation = await evaluateCheckpoint("cartpole", `${dir}/latest`, 3, 1);
   assert.equal(evaluation.env, "CartPole-v1");
   assert.equal(evaluation.rewards.length, 3);
-  assert.ok(evaluation.min <= evaluation.mean && evaluation.mean <= evaluation.max);
+  // CartPole pays 1 a step: each episode's return is its length
+  assert.deepEqual(evaluation.rewards, evaluation.lengths);
+  assert.equal(evaluation.mean, evaluation.rewards.reduce((a, b) => a + b, 0) / 3);
   assert.ok(evaluation.max <= 500, "CartPole-v1 episodes are cut at 500 steps");
   // a GIF of one greedy episode, drawn from the env's own frames
   const gif = await recordCheckpointGif("cartpole", `${dir}/latest`, `${dir}/play.gif`, 1);
@@ -126,6 +128,26 @@ Deno.test("resume: --load continues parameters, optimizer state and counters", a
   const resumed = await readCheckpoint(`${dir}/latest`);
   assert.equal(resumed.optimizer!.steps[0], second.updates, "optimizer steps continue");
   assert.notDeepEqual(resumed.params, saved.params, "training went on from the loaded weights");
+  // Resumed at a tiny learning rate, each weight stays within about lr·updates of what was saved
+  // (an Adam step is a few lr at most); weights initialised again (another seed) would not.
+  const lr = 1e-8;
+  const third = await train(
+    resolveConfig("cartpole", {
+      ...base,
+      lr,
+      seed: 2,
+      maxFrames: second.frames + 2_000,
+      load: `${dir}/latest`,
+    }),
+    quiet,
+  );
+  const steps = third.updates - second.updates;
+  const again = await readCheckpoint(`${dir}/latest`);
+  let moved = 0;
+  for (let i = 0; i < again.params.length; i++) {
+    moved = Math.max(moved, Math.abs(again.params[i] - resumed.params[i]));
+  }
+  assert.ok(steps >= 1 && moved <= 10 * lr * steps, `a weight moved ${moved} in ${steps} updates`);
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -131,7 +131,9 @@ function assertGif(data: Record<string, string | string[]>[]): void {
 
 Deno.test("notebooks: quickstart.ipynb trains, plots, evaluates and shows a GIF", async () => {
   const { text, data } = await executeChecked("quickstart.ipynb");
-  evaluationMean(text, 10);
+  // uniformly random play lasts about 22 steps; the notebook's run stops once solved (≥ 475)
+  const mean = evaluationMean(text, 10);
+  assert.ok(mean >= 100, `the trained CartPole policy balances: mean ${mean} over 10 episodes`);
   const svg = data.find((d) => "image/svg+xml" in d);
   assert.ok(svg, "no image/svg+xml output (the learning curve)");
   assert.match(joined(svg["image/svg+xml"]), /^<svg[\s\S]*<polyline[\s\S]*<\/svg>$/);
@@ -141,8 +143,9 @@ Deno.test("notebooks: quickstart.ipynb trains, plots, evaluates and shows a GIF"
 Deno.test("notebooks: pong.ipynb loads the shipped Pong model, evaluates it and shows a GIF", async () => {
   const { text, data } = await executeChecked("pong.ipynb");
   assert.match(text, /trained for [\d,]+ frames, [\d,]+ training episodes/);
+  // the shipped model's 100-game mean is +14.68 (min 8); random play loses about −20.7
   const mean = evaluationMean(text, 3);
-  assert.ok(mean >= -21 && mean <= 21, `a Pong game scores between -21 and 21, got ${mean}`);
+  assert.ok(mean >= 5, `the shipped Pong model wins its seeded games, got a mean of ${mean}`);
   assert.match(text, /evaluation: .* \(min -?\d+, max -?\d+\)/);
   assertGif(data);
 });
@@ -152,12 +155,9 @@ Deno.test("notebooks: bipedal.ipynb shows the walker env, the shipped model's Ga
   assert.match(text, /observations: box \[24\]/);
   assert.match(text, /actions: box \[4\] in \[-1, 1\]/);
   assert.match(text, /env BipedalWalker-v3 \(preset bipedal\), model mlp-lstm/);
-  const variances = text.match(/action variance \[([^\]]+)\]/);
-  assert.ok(variances, "the policy's variances");
-  // a3c_continuous's variance head: softsign squashed, never below 1/(2πe)
-  for (const v of variances[1].split(", ").map(Number)) {
-    assert.ok(v >= 1 / (2 * Math.PI * Math.E) - 1e-3);
-  }
-  evaluationMean(text, 3);
+  assert.match(text, /action variance \[-?[\d.]+(, -?[\d.]+){3}\]/, "the policy's 4 variances");
+  // the shipped walker scores about 316 on these seeds; solved is 300, falling scores −100
+  const mean = evaluationMean(text, 3);
+  assert.ok(mean >= 300, `the shipped walker walks the course: mean ${mean} over 3 episodes`);
   assertGif(data);
 });

@@ -38,3 +38,15 @@ Deno.test("pretrained: the CartPole model still solves CartPole-v1", async () =>
   const result = await evaluateCheckpoint("cartpole", `${dir}cartpole`, 10, 7);
   assert.ok(result.mean >= 475, `mean ${result.mean} over 10 greedy episodes`);
 });
+
+Deno.test("pretrained: the Pong model beats the built-in opponent (random play loses about −20.7)", async () => {
+  // one seeded game (seed 1: +15 when the model shipped; its 100-game mean is +14.68, min 8)
+  const result = await evaluateCheckpoint("pong", `${dir}pong`, 1, 1);
+  assert.ok(result.mean >= 5, `score ${result.mean} in one greedy game`);
+});
+
+Deno.test("pretrained: the BipedalWalker model still walks the course (solved is 300)", async () => {
+  // two seeded episodes (316.3 and 316.5 when the model shipped); falling scores −100 or less
+  const result = await evaluateCheckpoint("bipedal", `${dir}bipedal`, 2, 1);
+  assert.ok(result.min >= 300, `episode returns ${result.rewards.join(", ")}`);
+});
