@@ -20,6 +20,7 @@ import type { LstmState } from "../autograd/ops/lstm.ts";
 import { noGrad, Tensor } from "../autograd/tensor.ts";
 import type { ActorCritic } from "../models/actor_critic.ts";
 import { argmax } from "../models/heads.ts";
+import type { Policy } from "../envs/evaluate.ts";
 import { gae, nStepReturns } from "./returns.ts";
 
 /** The hyper-parameters one learner uses (a subset of `TrainConfig`). */
@@ -148,4 +149,23 @@ export function greedyAction(
     ? argmax(outputs.logits!.data, 0, policy.actions)
     : Float32Array.from(outputs.mean!.data);
   return { action, state: next, value: outputs.value.data[0] };
+}
+
+/**
+ * `model`'s greedy policy for `playEpisode` and `evaluatePolicy`: {@link greedyAction} with the
+ * recurrent state carried from step to step and forgotten at each reset. Observations are copied
+ * (envs reuse their buffers).
+ */
+export function greedyPolicy(model: ActorCritic): Policy {
+  let state = model.initialState(1);
+  return {
+    reset: () => {
+      state = model.initialState(1);
+    },
+    act: (observation) => {
+      const a = greedyAction(model, Float32Array.from(observation as ArrayLike<number>), state);
+      state = a.state;
+      return a.action;
+    },
+  };
 }

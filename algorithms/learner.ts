@@ -20,6 +20,11 @@ import type { Parameters } from "../autograd/parameters.ts";
 import { Rng } from "../autograd/random.ts";
 import { type FloatArray, noGrad, Tensor } from "../autograd/tensor.ts";
 import type { Env } from "../envs/core.ts";
+import { findWrapper } from "../envs/wrappers/wrapper.ts";
+import {
+  type EpisodeStatistics,
+  RecordEpisodeStatistics,
+} from "../envs/wrappers/record_episode_statistics.ts";
 import type { ActorCritic } from "../models/actor_critic.ts";
 import {
   categoricalLogProbEntropy,
@@ -284,8 +289,6 @@ export class Learner {
   /** Per env: 0 where an episode began since the last step (its LSTM state must be zeroed). */
   readonly #resets: Float32Array;
   #resetPending = false;
-  readonly #episodeReward: Float64Array;
-  readonly #episodeLength: Int32Array;
   readonly #actionSize: number;
   #rollout: Rollout | null = null;
 
@@ -295,13 +298,20 @@ export class Learner {
    * @param hp hyper-parameters
    * @param seed env b's first reset is seeded with seed + b; the action sampler with seed
    */
+  /** The K training envs, each reporting its finished games (`RecordEpisodeStatistics`). */
+  readonly envs: Env[];
+
   constructor(
-    readonly envs: Env[],
+    envs: Env[],
     readonly backend: PolicyBackend,
     readonly hp: A3CHyperParameters,
     seed: number,
   ) {
     if (envs.length === 0) throw new RangeError("Learner: needs at least one env");
+    this.envs = envs.map((env) =>
+      findWrapper(env, RecordEpisodeStatistics) ? env : new RecordEpisodeStatistics(env)
+    );
+    envs = this.envs;
     this.rng = new Rng(seed);
     this.batch = envs.length;
     const policy = backend.policy;
@@ -309,8 +319,6 @@ export class Learner {
     this.#observations = new Float32Array(this.batch * backend.observationSize);
     envs.forEach((env, b) => this.#setObservation(b, env.reset({ seed: seed + b }).observation));
     this.#resets = new Float32Array(this.batch).fill(1);
-    this.#episodeReward = new Float64Array(this.batch);
-    this.#episodeLength = new Int32Array(this.batch);
   }
 
   #setObservation(b: number, obs: ArrayLike<number>): void {
@@ -397,8 +405,6 @@ export class Learner {
           envAction = clipped;
         }
         const result = envs[b].step(envAction);
-        this.#episodeReward[b] += result.reward;
-        this.#episodeLength[b]++;
         const done = result.terminated || result.truncated;
         let reward = result.reward;
         if (hp.shapeRewards) {
@@ -411,12 +417,10 @@ export class Learner {
         rollout.rewards[row] = reward;
         if (done) {
           rollout.dones[row] = 1;
-          // With EpisodicLife a lost life ends the learner's episode but not the game.
-          if (result.info.wasRealDone !== false) {
-            episodes.push({ reward: this.#episodeReward[b], length: this.#episodeLength[b] });
-            this.#episodeReward[b] = 0;
-            this.#episodeLength[b] = 0;
-          }
+          // With EpisodicLife a lost life ends the learner's episode but not the game: only a
+          // game's last step carries its statistics.
+          const game = result.info.episode as EpisodeStatistics | undefined;
+          if (game !== undefined) episodes.push(game);
           this.#setObservation(b, envs[b].reset().observation);
           this.#resets[b] = 0;
           this.#resetPending = true;

@@ -19,7 +19,8 @@ import { ActorCritic } from "../models/actor_critic.ts";
 import { modelDefinition } from "../models/mod.ts";
 import { GpuBackend, requestGpu } from "../autograd/backends/webgpu/mod.ts";
 import { GpuActorCritic } from "../models/gpu_actor_critic.ts";
-import { greedyAction } from "./a3c.ts";
+import { greedyPolicy } from "./a3c.ts";
+import { evaluatePolicy, playEpisode, type Policy } from "../envs/evaluate.ts";
 import { GpuPolicy } from "./a3g.ts";
 import { CpuPolicy, Learner } from "./learner.ts";
 import { attachOptimizer } from "./optimizers.ts";
@@ -168,42 +169,14 @@ function attach(setup: WorkerSetup) {
   };
 }
 
-/** Plays one real episode greedily (through lost lives), resetting the LSTM at every done. */
-function playEpisode(
-  model: ActorCritic,
-  env: Env,
-  seed?: number,
-  onStep?: () => void,
-): { reward: number; length: number } {
-  let observation = Float32Array.from(
-    env.reset(seed === undefined ? undefined : { seed }).observation,
-  );
-  let state = model.initialState(1);
-  let reward = 0, length = 0;
-  for (;;) {
-    onStep?.();
-    const act = greedyAction(model, observation, state);
-    const result = env.step(act.action);
-    reward += result.reward;
-    length++;
-    if (result.terminated || result.truncated) {
-      if (result.info.wasRealDone !== false) return { reward, length };
-      observation = Float32Array.from(env.reset().observation);
-      state = model.initialState(1);
-    } else {
-      observation = Float32Array.from(result.observation);
-      state = act.state;
-    }
-  }
-}
-
-function evaluate(setup: WorkerSetup): void {
+async function evaluate(setup: WorkerSetup): Promise<void> {
   const { config } = setup;
   const shared = new Float32Array(setup.params);
   const control = new Int32Array(setup.control);
   const seed = config.seed + 100_000 + setup.restarts * RESTART_SEED_STRIDE;
   const env = buildEnv(setup, seed);
   const model = buildModel(setup, env);
+  const policy = greedyPolicy(model);
   const threshold = setup.solvedThreshold;
   const recent: number[] = [];
   let first = true;
@@ -225,7 +198,10 @@ function evaluate(setup: WorkerSetup): void {
     model.parameters.copyFrom(shared);
     const snapshot = Float32Array.from(model.parameters.data);
     const started = performance.now();
-    const episode = playEpisode(model, env, first ? seed : undefined, () => sendFrame(env));
+    const episode = await playEpisode(env, policy, {
+      seed: first ? seed : undefined,
+      onStep: () => sendFrame(env),
+    });
     const busy = (performance.now() - started) / 1000;
     first = false;
     recent.push(episode.reward);
@@ -233,7 +209,8 @@ function evaluate(setup: WorkerSetup): void {
     const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
     post({
       type: "eval",
-      ...episode,
+      reward: episode.reward,
+      length: episode.length,
       mean,
       seconds: busy,
       params: snapshot,
@@ -243,21 +220,19 @@ function evaluate(setup: WorkerSetup): void {
       recent.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, recent.length) >= threshold
     ) {
       // The confirming test: 100 episodes back to back with these frozen weights.
-      const rewards: number[] = [];
-      for (let i = 0; i < 100 && !stopRequested(control); i++) {
-        rewards.push(playEpisode(model, env).reward);
-      }
-      if (rewards.length === 100) {
-        const m = rewards.reduce((a, b) => a + b, 0) / 100;
-        const std = Math.sqrt(rewards.reduce((a, r) => a + (r - m) ** 2, 0) / 100);
+      const test = await evaluatePolicy(env, policy, {
+        episodes: 100,
+        stopped: () => stopRequested(control),
+      });
+      if (test.episodes === 100) {
         post({
           type: "confirm",
           episodes: 100,
-          mean: m,
-          std,
-          min: Math.min(...rewards),
-          max: Math.max(...rewards),
-          passed: m >= threshold,
+          mean: test.mean,
+          std: test.std,
+          min: test.min,
+          max: test.max,
+          passed: test.mean >= threshold,
           params: snapshot,
         });
       }
@@ -265,7 +240,7 @@ function evaluate(setup: WorkerSetup): void {
     // Wait between episodes, so evaluation uses at most `evalDuty` of a core; a stop request
     // wakes the wait at once.
     const wait = Math.max(config.evalWait, busy * (1 - config.evalDuty) / config.evalDuty);
-    if (wait > 0) show.wait(wait * 1000);
+    if (wait > 0) await show.wait(wait * 1000);
   }
   env.close();
   show.close();
@@ -281,12 +256,11 @@ function evaluate(setup: WorkerSetup): void {
 class ShowGame {
   #setup: WorkerSetup;
   #model: ActorCritic;
+  #policy: Policy;
   #shared: Float32Array;
   #control: Int32Array;
   #sendFrame: (from: Env) => void;
   #env: Env | null = null;
-  #game: { observation: Float32Array; state: ReturnType<ActorCritic["initialState"]> } | null =
-    null;
   #paceMs: number;
 
   constructor(
@@ -298,6 +272,7 @@ class ShowGame {
   ) {
     this.#setup = setup;
     this.#model = model;
+    this.#policy = greedyPolicy(model);
     this.#shared = shared;
     this.#control = control;
     this.#sendFrame = sendFrame;
@@ -305,46 +280,27 @@ class ShowGame {
   }
 
   /** Waits `ms` (a stop request ends it at once), playing for an open page meanwhile. */
-  wait(ms: number): void {
+  async wait(ms: number): Promise<void> {
     const until = performance.now() + ms;
     const control = this.#control;
-    while (!stopRequested(control)) {
-      const left = until - performance.now();
-      if (left <= 0) return;
-      if (Atomics.load(control, CONTROL_VIEWERS) === 0) {
-        this.#game = null;
-        Atomics.wait(control, CONTROL_STOP, 0, Math.min(left, 250));
+    const watched = () => Atomics.load(control, CONTROL_VIEWERS) > 0;
+    while (!stopRequested(control) && performance.now() < until) {
+      if (!watched()) {
+        Atomics.wait(control, CONTROL_STOP, 0, Math.min(until - performance.now(), 250));
         continue;
       }
-      this.#step();
-      Atomics.wait(control, CONTROL_STOP, 0, Math.min(left, this.#paceMs));
-    }
-  }
-
-  #step(): void {
-    const model = this.#model;
-    if (this.#game === null) {
-      this.#env ??= buildEnv(this.#setup, this.#setup.config.seed + 200_000);
-      model.parameters.copyFrom(this.#shared);
-      this.#game = {
-        observation: Float32Array.from(this.#env.reset().observation),
-        state: model.initialState(1),
-      };
-    }
-    const env = this.#env!, game = this.#game;
-    const act = greedyAction(model, game.observation, game.state);
-    const result = env.step(act.action);
-    this.#sendFrame(env);
-    if (result.terminated || result.truncated) {
-      if (result.info.wasRealDone !== false) {
-        this.#game = null;
-        return;
-      }
-      game.observation = Float32Array.from(env.reset().observation);
-      game.state = model.initialState(1);
-    } else {
-      game.observation = Float32Array.from(result.observation);
-      game.state = act.state;
+      // a game for the page, paced step by step, left where it is when the wait ends (the next
+      // one goes on with it: a reset after no game over only steps on)
+      const env = this.#env ??= buildEnv(this.#setup, this.#setup.config.seed + 200_000);
+      this.#model.parameters.copyFrom(this.#shared);
+      await playEpisode(env, this.#policy, {
+        onStep: () => {
+          this.#sendFrame(env);
+          const left = until - performance.now();
+          if (left > 0) Atomics.wait(control, CONTROL_STOP, 0, Math.min(left, this.#paceMs));
+          return !stopRequested(control) && performance.now() < until && watched();
+        },
+      });
     }
   }
 
@@ -356,7 +312,7 @@ class ShowGame {
 self.onmessage = async (event: MessageEvent<WorkerSetup>) => {
   const setup = event.data;
   try {
-    if (setup.role === "eval") evaluate(setup);
+    if (setup.role === "eval") await evaluate(setup);
     else await train(setup);
     post({ type: "stopped", worker: setup.index, role: setup.role });
   } catch (error) {

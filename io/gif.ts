@@ -26,7 +26,8 @@
  * @module
  */
 import gifenc from "npm:gifenc@1.0.3";
-import type { Action, Env, Info, Observation, RgbFrame } from "../envs/core.ts";
+import type { Action, Env, Observation, RgbFrame } from "../envs/core.ts";
+import { playEpisode, type Policy as EpisodePolicy } from "../envs/evaluate.ts";
 import { writeFileAtomic } from "./atomic_file.ts";
 
 // gifenc is CommonJS bundled by esbuild: its named exports exist only on the default export.
@@ -444,33 +445,36 @@ export async function recordEpisodeGif(
     }
   };
 
-  let observation = env.reset(options.seed === undefined ? undefined : { seed: options.seed })
-    .observation;
-  frame();
-  let steps = 0, reward = 0, done = false, reset = true;
-  while (steps < maxSteps) {
-    const result = env.step(act(observation, { step: steps, reset }));
-    steps++;
-    reward += result.reward;
-    reset = false;
-    frame();
-    if (result.terminated || result.truncated) {
-      if (throughLostLives && lostLifeOnly(result.info)) {
-        observation = env.reset().observation;
-        reset = true;
-        continue;
-      }
-      done = true;
-      break;
-    }
-    observation = result.observation;
-  }
+  // the policy's calls, told the step number and whether a game or a life has just begun
+  let steps = 0, reset = true;
+  const policy: EpisodePolicy = {
+    reset: () => {
+      reset = true;
+    },
+    act: (observation) => {
+      const action = act(observation, { step: steps, reset });
+      reset = false;
+      return action;
+    },
+  };
+  let first = true;
+  const game = await playEpisode(env, policy, {
+    seed: options.seed,
+    maxSteps,
+    throughLostLives,
+    onReset: () => {
+      // the first frame; after a lost life the game goes on from the frame already drawn
+      if (first) frame();
+      first = false;
+    },
+    onStep: () => {
+      steps++;
+      frame();
+    },
+  });
+  const { reward, done } = game;
   if (pending !== null) writer.add(pending);
   const bytes = writer.finish();
   await writeFileAtomic(options.path, bytes);
   return { path: options.path, steps, frames: writer.frames, reward, done, bytes: bytes.length };
-}
-
-function lostLifeOnly(info: Info): boolean {
-  return info.wasRealDone === false;
 }

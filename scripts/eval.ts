@@ -12,7 +12,8 @@
  */
 import { Command, InvalidArgumentError, Option } from "npm:@commander-js/extra-typings@14.0.0";
 import { Parameters } from "../autograd/parameters.ts";
-import { greedyAction } from "../algorithms/a3c.ts";
+import { greedyAction, greedyPolicy } from "../algorithms/a3c.ts";
+import { evaluatePolicy, type Policy, summarize } from "../envs/evaluate.ts";
 import { ConfigError, resolveConfig, type TrainConfig } from "../algorithms/config.ts";
 import {
   makeTrainingEnv,
@@ -20,7 +21,7 @@ import {
   resolveModel,
 } from "../algorithms/training_env.ts";
 import type { RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
-import { type Action, type Env, EnvError } from "../envs/core.ts";
+import { type Env, EnvError } from "../envs/core.ts";
 import { recordEpisodeGif, type RecordEpisodeResult } from "../io/gif.ts";
 import {
   CheckpointError,
@@ -77,12 +78,8 @@ export interface EvalOptions {
   frameskip?: number;
 }
 
-/** Picks greedy actions for one environment, carrying any recurrent state between steps. */
-interface GreedyActor {
-  /** Forgets the recurrent state (an episode or a life begins). */
-  reset(): void;
-  /** The greedy action for one observation. */
-  act(observation: Float32Array): Promise<Action>;
+/** A greedy policy for one environment that holds something to free (an ONNX session). */
+interface GreedyActor extends Policy {
   /** Frees what the actor holds. */
   close(): Promise<void>;
 }
@@ -217,37 +214,16 @@ function playBatched(
       if (quota[i] > 0) obs.set(next, i * size);
     }
   }
-  return summarize(envId, rewards, lengths);
+  return summarizeOn(envId, rewards, lengths);
 }
 
-function summarize(envId: string, rewards: number[], lengths: number[]): EvalResult {
-  const episodes = rewards.length;
-  const mean = rewards.reduce((a, b) => a + b, 0) / episodes;
-  const std = Math.sqrt(rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / episodes);
-  return {
-    env: envId,
-    episodes,
-    mean,
-    std,
-    min: Math.min(...rewards),
-    max: Math.max(...rewards),
-    lengths,
-    rewards,
-  };
+function summarizeOn(envId: string, rewards: number[], lengths: number[]): EvalResult {
+  return { env: envId, ...summarize(rewards, lengths) };
 }
 
 /** a3g's own forward. */
 function tsActor(model: ActorCritic): GreedyActor {
-  let state = model.initialState(1);
-  return {
-    reset: () => state = model.initialState(1),
-    act: (observation) => {
-      const act = greedyAction(model, observation, state);
-      state = act.state;
-      return Promise.resolve(act.action);
-    },
-    close: () => Promise.resolve(),
-  };
+  return { ...greedyPolicy(model), close: () => Promise.resolve() };
 }
 
 /** onnxruntime-node on an exported graph (bytes or a file path). */
@@ -269,7 +245,7 @@ async function onnxActor(
       c = zeros();
     },
     act: async (observation) => {
-      const feeds = { obs: { data: observation, dims } };
+      const feeds = { obs: { data: Float32Array.from(observation), dims } };
       const out = await session.run(
         h === null || c === null ? feeds : {
           ...feeds,
@@ -287,38 +263,6 @@ async function onnxActor(
     },
     close: () => session.close(),
   };
-}
-
-/** Plays greedy episodes (real games through lost lives); the first reset takes `seed`. */
-async function play(
-  env: Env,
-  actor: GreedyActor,
-  envId: string,
-  episodes: number,
-  seed: number,
-): Promise<EvalResult> {
-  const rewards: number[] = [], lengths: number[] = [];
-  for (let i = 0; i < episodes; i++) {
-    let observation = Float32Array.from(env.reset(i === 0 ? { seed } : undefined).observation);
-    actor.reset();
-    let reward = 0, length = 0;
-    for (;;) {
-      const action = await actor.act(observation);
-      const r = env.step(action);
-      reward += r.reward;
-      length++;
-      if (r.terminated || r.truncated) {
-        if (r.info.wasRealDone !== false) break;
-        observation = Float32Array.from(env.reset().observation);
-        actor.reset();
-      } else {
-        observation = Float32Array.from(r.observation);
-      }
-    }
-    rewards.push(reward);
-    lengths.push(length);
-  }
-  return summarize(envId, rewards, lengths);
 }
 
 /**
@@ -374,7 +318,7 @@ export async function evaluateCheckpoint(
       );
     }
     try {
-      return await play(env, actor, config.env, episodes, seed);
+      return { env: config.env, ...(await evaluatePolicy(env, actor, { episodes, seed })) };
     } finally {
       await actor.close();
     }
@@ -458,7 +402,7 @@ export async function evaluateOnnxModel(
     }
     const actor = await onnxActor(bytes, info.observationShape, policy, info.hiddenSize);
     try {
-      return await play(env, actor, config.env, episodes, seed);
+      return { env: config.env, ...(await evaluatePolicy(env, actor, { episodes, seed })) };
     } finally {
       await actor.close();
     }

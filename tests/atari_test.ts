@@ -483,9 +483,9 @@ Deno.test("atari: bad input gives clear EnvErrors", () => {
   assert.throws(() => env.reset({ seed: NaN }), /seed NaN is invalid/);
 });
 
-Deno.test("atari: random Pong loses almost every point; ball tracking does better", () => {
-  const random = playGames(makePong(), randomPolicy, 3);
-  const tracking = playGames(makePong(), pongTrackingPolicy, 3);
+Deno.test("atari: random Pong loses almost every point; ball tracking does better", async () => {
+  const random = await playGames(makePong(), randomPolicy, 3);
+  const tracking = await playGames(makePong(), pongTrackingPolicy, 3);
   assert.ok(random.meanScore < -19, `random mean ${random.meanScore}`);
   assert.ok(random.meanFrames > 2000, `random games last ${random.meanFrames} frames`);
   assert.ok(
@@ -494,7 +494,7 @@ Deno.test("atari: random Pong loses almost every point; ball tracking does bette
   );
 });
 
-Deno.test("atari: random Breakout scores a few points over 5 balls", () => {
-  const { meanScore } = playGames(makeBreakout(), randomPolicy, 20);
+Deno.test("atari: random Breakout scores a few points over 5 balls", async () => {
+  const { meanScore } = await playGames(makeBreakout(), randomPolicy, 20);
   assert.ok(meanScore > 0.5 && meanScore < 5, `random mean ${meanScore}`);
 });

@@ -26,6 +26,7 @@ import {
   NoopReset,
   NormalizedEnv,
   NormalizeObservation,
+  RecordEpisodeStatistics,
   RunningMeanStd,
   StickyActions,
   TimeLimit,
@@ -749,4 +750,30 @@ Deno.test("atariPipeline: an id made with frameskip 1 takes the NoFrameskip chai
   const a = chained.step(0).info.frame_number as number;
   const b = chained.step(0).info.frame_number as number;
   assert.equal(b - a, 4);
+});
+
+Deno.test("RecordEpisodeStatistics: a whole game's return and length, through lost lives", () => {
+  const env = new RecordEpisodeStatistics(new EpisodicLife(makeEnv("BreakoutNoFrameskip-v4")));
+  let total = 0, steps = 0, lostLives = 0, seen: unknown = undefined;
+  env.reset({ seed: 4 });
+  let t = 0;
+  while (seen === undefined) {
+    const r = env.step(t++ % 4); // NOOP, FIRE, RIGHT, LEFT
+    total += r.reward;
+    steps++;
+    if (r.terminated || r.truncated) {
+      seen = r.info.episode;
+      if (seen === undefined) {
+        assert.equal(r.info.wasRealDone, false, "only a game's last step carries statistics");
+        lostLives++;
+        env.reset();
+      }
+    }
+  }
+  assert.equal(lostLives, 4, "Breakout's 5 balls: 4 lost lives before the game ends");
+  assert.deepEqual(seen, { reward: total, length: steps });
+  // a new game counts from zero
+  env.reset();
+  const r = env.step(0);
+  assert.equal(r.info.episode, undefined);
 });

@@ -6,6 +6,7 @@
  */
 import { Rng } from "../../autograd/random.ts";
 import type { AtariEnv } from "./ale_env.ts";
+import { playEpisode } from "../evaluate.ts";
 import type { Pong } from "./pong.ts";
 
 /** Picks an action index; `rng` is the measurement's own generator. */
@@ -38,27 +39,23 @@ export interface GamesSummary {
  * Plays `games` whole episodes, game `g` reset with seed `seed + g` and the policy drawing from
  * `new Rng(1000 + seed + g)`.
  */
-export function playGames(
+export async function playGames(
   env: AtariEnv,
   policy: AtariPolicy,
   games: number,
   seed = 0,
-): GamesSummary {
+): Promise<GamesSummary> {
   const scores: number[] = [];
   let frames = 0;
   for (let g = 0; g < games; g++) {
-    env.reset({ seed: seed + g });
     const rng = new Rng(1000 + seed + g);
-    let total = 0;
-    for (;;) {
-      const r = env.step(policy(env, rng));
-      total += r.reward;
-      if (r.terminated || r.truncated) {
-        frames += r.info.episode_frame_number as number;
-        break;
-      }
-    }
-    scores.push(total);
+    const game = await playEpisode(env, { reset() {}, act: () => policy(env, rng) }, {
+      seed: seed + g,
+      onStep: (r) => {
+        if (r.terminated || r.truncated) frames += r.info.episode_frame_number as number;
+      },
+    });
+    scores.push(game.reward);
   }
   const meanScore = scores.reduce((a, b) => a + b, 0) / games;
   return { games, meanScore, meanFrames: frames / games, scores };

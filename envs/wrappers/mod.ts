@@ -29,6 +29,7 @@ export {
   type RunningMeanStdState,
 } from "./running_mean_std.ts";
 export { FrameStack } from "./frame_stack.ts";
+export { type EpisodeStatistics, RecordEpisodeStatistics } from "./record_episode_statistics.ts";
 export {
   ATARI_CROPS,
   type AtariCrop,
