@@ -58,8 +58,11 @@ interface Pipeline {
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
-/** The client's module, loaded only when a run joins a cluster (see `connect`). */
-const CLIENT_MODULE = "ioredis";
+/**
+ * The client's module, loaded only when a run joins a cluster (see `connect`); a full `npm:`
+ * specifier, as everything reachable from `mod.ts` (which users may import from a URL).
+ */
+const CLIENT_MODULE = "npm:ioredis@6.1.0";
 
 /** A cluster address, a mismatched run or an unusable server. */
 export class ClusterError extends Error {

@@ -62,10 +62,24 @@ const PAGE_FILES: Record<string, { file: URL; type: string }> = {
   "/app.js": { file: new URL("./page/app.js", import.meta.url), type: "text/javascript" },
 };
 
-/** uPlot's ES module and style sheet, from the npm package (loaded here so Deno installs it). */
+/** The chart library's package, a full `npm:` specifier (this module is reachable from `mod.ts`). */
+const CHART_PACKAGE = "npm:uplot@1.6.32";
+
+/**
+ * uPlot's ES module and style sheet, read from the npm package's files (loaded first so Deno
+ * installs it). That needs the package on disk, in `node_modules/` as a checkout of a3g has it.
+ */
 async function chartFiles(): Promise<Record<string, { file: URL; type: string }>> {
-  await import("uplot");
-  const dist = new URL(".", import.meta.resolve("uplot"));
+  await import(CHART_PACKAGE);
+  const entry = import.meta.resolve(CHART_PACKAGE);
+  if (!entry.startsWith("file:")) {
+    throw new Error(
+      `the live page serves uPlot from its npm package's files, which are not on disk here ` +
+        `(${entry}); serve it from a checkout of a3g, whose deno.json keeps npm packages in ` +
+        `node_modules/`,
+    );
+  }
+  const dist = new URL(".", entry);
   return {
     "/uplot.js": { file: new URL("uPlot.esm.js", dist), type: "text/javascript" },
     "/uplot.css": { file: new URL("uPlot.min.css", dist), type: "text/css" },
