@@ -136,54 +136,324 @@ export interface TrainConfig {
 /** The model families A3G runs on the GPU. */
 export const A3G_MODEL_NAMES: readonly ModelName[] = ["small", "large", "small-ff", "large-ff"];
 
-/** Defaults shared by every preset; each preset overrides what its seed project does. */
-export const DEFAULTS: TrainConfig = {
-  env: "PongNoFrameskip-v4",
-  preset: null,
-  workers: navigator.hardwareConcurrency || 2,
-  lr: 1e-4,
-  lrFinal: null,
-  lrAnnealFrames: 20_000_000,
-  gamma: 0.99,
-  tau: 1.0,
-  entropyCoef: 0.01,
-  valueCoef: 0.5,
-  maxGradNorm: null,
-  numSteps: 20,
-  distributedStepSize: null,
-  optimizer: "adam",
-  amsgrad: false,
-  optimizerEps: 1e-3,
-  sharedOptimizer: true,
-  seed: 1,
-  maxEpisodeLength: 10000,
-  model: "auto",
-  hiddenSize: 256,
-  stackFrames: 1,
-  skipRate: 4,
-  clipRewards: true,
-  shapeRewards: false,
-  saveMax: false,
-  saveEvery: 60,
-  histogramEvery: 60,
-  load: null,
-  runDir: null,
-  maxFrames: null,
-  maxMinutes: null,
-  stopWhenSolved: false,
-  targetReward: null,
-  evalWait: 10,
-  evalDuty: 0.1,
-  evaluate: true,
-  a3g: false,
-  envsPerWorker: 1,
-  envGroups: 2,
-  cluster: null,
-  syncEvery: 10,
-  chief: false,
-  serve: null,
-  serveHost: "127.0.0.1",
+/** How one field's value is checked, and parsed from the command line. */
+export interface FieldRule {
+  /** `integer` is a number with no fraction. */
+  type: "number" | "integer" | "boolean" | "string" | "list";
+  /** Null is accepted (on the command line: `none`). */
+  nullable?: boolean;
+  /** Inclusive bounds, and an exclusive lower one. */
+  min?: number;
+  max?: number;
+  above?: number;
+  /** The strings accepted (a string field). */
+  choices?: readonly string[];
+  /** What is accepted, as messages say it: "a positive number". */
+  expected: string;
+}
+
+/**
+ * One field of the configuration: its default, its command-line flag (none for what only presets
+ * or the positional argument set) with help, and the rule its value follows.
+ */
+export interface FieldSpec<T> {
+  default: T;
+  /** Commander's flag syntax, e.g. `-l, --lr <x>`; a boolean with default true takes `--no-…`. */
+  flag?: string;
+  /** A second, negating flag for a boolean that also has a positive one. */
+  negation?: string;
+  help?: string;
+  rule: FieldRule;
+}
+
+const num = (expected: string, bounds: Partial<FieldRule> = {}): FieldRule => ({
+  type: "number",
+  expected,
+  ...bounds,
+});
+const int = (expected: string, bounds: Partial<FieldRule> = {}): FieldRule => ({
+  type: "integer",
+  expected,
+  ...bounds,
+});
+const bool: FieldRule = { type: "boolean", expected: "true or false" };
+const text = (expected: string, extra: Partial<FieldRule> = {}): FieldRule => ({
+  type: "string",
+  expected,
+  ...extra,
+});
+const positiveInteger = int("a positive integer", { min: 1 });
+
+/**
+ * Every field of {@link TrainConfig} once: default, flag, help and rule. The defaults, the type and
+ * value checks of {@link validateConfig}, and `deno task train`'s options and help (`scripts/cli.ts`)
+ * are all made from it.
+ */
+export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec<TrainConfig[K]> } = {
+  env: { default: "PongNoFrameskip-v4", rule: text("an environment id") },
+  preset: { default: null, rule: text("a preset name", { nullable: true }) },
+  workers: {
+    default: navigator.hardwareConcurrency || 2,
+    flag: "-w, --workers <n>",
+    help: "training workers (default: the machine's cores)",
+    rule: int("an integer 1..256", { min: 1, max: 256 }),
+  },
+  lr: {
+    default: 1e-4,
+    flag: "-l, --lr <x>",
+    help: "learning rate",
+    rule: num("a positive number", { above: 0 }),
+  },
+  lrFinal: {
+    default: null,
+    flag: "--lr-final <x>",
+    help: "anneal the learning rate linearly to x",
+    rule: num("a positive number (or none)", { above: 0, nullable: true }),
+  },
+  lrAnnealFrames: {
+    default: 20_000_000,
+    flag: "--lr-anneal-frames <n>",
+    help: "frames over which --lr-final is reached (default 20M)",
+    rule: num("a positive number of frames", { above: 0 }),
+  },
+  gamma: {
+    default: 0.99,
+    flag: "-g, --gamma <x>",
+    help: "discount γ",
+    rule: num("a number in (0, 1]", { above: 0, max: 1 }),
+  },
+  tau: {
+    default: 1.0,
+    flag: "-t, --tau <x>",
+    help: "GAE λ (τ)",
+    rule: num("a number in [0, 1]", { min: 0, max: 1 }),
+  },
+  entropyCoef: {
+    default: 0.01,
+    flag: "--entropy-coef <x>",
+    help: "entropy bonus weight β",
+    rule: num("a number ≥ 0", { min: 0 }),
+  },
+  valueCoef: {
+    default: 0.5,
+    flag: "--value-coef <x>",
+    help: "value loss weight",
+    rule: num("a number ≥ 0", { min: 0 }),
+  },
+  maxGradNorm: {
+    default: null,
+    flag: "--max-grad-norm <x|none>",
+    help: "global gradient-norm clip",
+    rule: num("a positive number (or none)", { above: 0, nullable: true }),
+  },
+  numSteps: { default: 20, flag: "--num-steps <n>", help: "rollout length", rule: positiveInteger },
+  distributedStepSize: {
+    default: null,
+    flag: "--distributed-step-size <n...>",
+    help: "per-worker rollout lengths, worker i uses list[i mod length]",
+    rule: { type: "list", nullable: true, expected: "a list of positive integers" },
+  },
+  optimizer: {
+    default: "adam",
+    flag: "--optimizer <name>",
+    help: "optimizer",
+    rule: text(`one of ${OPTIMIZER_NAMES.join(", ")}`, { choices: OPTIMIZER_NAMES }),
+  },
+  amsgrad: { default: false, flag: "--amsgrad", help: "AMSGrad variant of Adam", rule: bool },
+  optimizerEps: {
+    default: 1e-3,
+    flag: "--optimizer-eps <x>",
+    help: "optimizer ε",
+    rule: num("a positive number", { above: 0 }),
+  },
+  sharedOptimizer: {
+    default: true,
+    flag: "--shared-optimizer",
+    help: "share optimizer statistics between workers (default)",
+    negation: "each worker keeps its own optimizer statistics",
+    rule: bool,
+  },
+  seed: {
+    default: 1,
+    flag: "-s, --seed <n>",
+    help: "base seed (worker i uses seed + i)",
+    rule: int("an integer"),
+  },
+  maxEpisodeLength: {
+    default: 10000,
+    flag: "--max-episode-length <n>",
+    help: "agent steps per episode at most",
+    rule: positiveInteger,
+  },
+  model: {
+    default: "auto",
+    flag: "--model <name>",
+    help: "model family (auto: one that fits the env)",
+    rule: text(`one of ${MODEL_NAMES.join(", ")}, or auto`, { choices: [...MODEL_NAMES, "auto"] }),
+  },
+  hiddenSize: {
+    default: 256,
+    flag: "--hidden-size <n>",
+    help: "LSTM / hidden width",
+    rule: positiveInteger,
+  },
+  stackFrames: {
+    default: 1,
+    flag: "--stack-frames <n>",
+    help: "frames stacked per observation",
+    rule: positiveInteger,
+  },
+  skipRate: {
+    default: 4,
+    flag: "--skip-rate <n>",
+    help: "frame skip for NoFrameskip Atari ids",
+    rule: positiveInteger,
+  },
+  clipRewards: { default: true, rule: bool },
+  shapeRewards: { default: false, rule: bool },
+  saveMax: {
+    default: false,
+    flag: "--save-max",
+    help: "save `best` only when an evaluation reaches a new maximum",
+    rule: bool,
+  },
+  saveEvery: {
+    default: 60,
+    flag: "--save-every <seconds>",
+    help: "save `latest` at least this often (default 60; also after each evaluation)",
+    rule: num("a positive number of seconds", { above: 0 }),
+  },
+  histogramEvery: {
+    default: 60,
+    flag: "--histogram-every <seconds>",
+    help: "TensorBoard parameter histograms at most this often (default 60)",
+    rule: num("a number of seconds ≥ 0", { min: 0 }),
+  },
+  load: {
+    default: null,
+    flag: "--load <checkpoint>",
+    help: "resume from a checkpoint (path without extension)",
+    rule: text("a checkpoint path", { nullable: true }),
+  },
+  runDir: {
+    default: null,
+    flag: "--run-dir <dir>",
+    help: "directory for checkpoints and logs",
+    rule: text("a directory", { nullable: true }),
+  },
+  maxFrames: {
+    default: null,
+    flag: "--max-frames <n>",
+    help: "stop after this many frames",
+    rule: num("a positive number (or none)", { above: 0, nullable: true }),
+  },
+  maxMinutes: {
+    default: null,
+    flag: "--max-minutes <x>",
+    help: "stop after this many minutes of training in all (a resumed run counts its earlier time)",
+    rule: num("a positive number (or none)", { above: 0, nullable: true }),
+  },
+  stopWhenSolved: {
+    default: false,
+    flag: "--stop-when-solved",
+    help: "stop once a confirming 100-episode test passes",
+    rule: bool,
+  },
+  targetReward: {
+    default: null,
+    flag: "--target-reward <x>",
+    help: "episode return that counts as solved",
+    rule: num("a number (or none)", { nullable: true }),
+  },
+  evalWait: {
+    default: 10,
+    flag: "--eval-wait <seconds>",
+    help: "pause of the evaluation worker between episodes",
+    rule: num("a number of seconds ≥ 0", { min: 0 }),
+  },
+  evalDuty: {
+    default: 0.1,
+    flag: "--eval-duty <fraction>",
+    help: "share of one core the evaluation worker may use, in (0, 1] (default 0.1)",
+    rule: num("a number in (0, 1]", { above: 0, max: 1 }),
+  },
+  evaluate: { default: true, flag: "--no-eval", help: "run no evaluation worker", rule: bool },
+  a3g: {
+    default: false,
+    flag: "--a3g",
+    help: "A3G: training workers compute on a WebGPU device (Atari conv models)",
+    rule: bool,
+  },
+  envsPerWorker: {
+    default: 1,
+    flag: "--envs-per-worker <k>",
+    help: "environments each learner steps together with one batched forward (K)",
+    rule: int("an integer 1..1024", { min: 1, max: 1024 }),
+  },
+  envGroups: {
+    default: 2,
+    flag: "--env-groups <g>",
+    help: "A3G: env groups per worker kept in flight",
+    rule: int("an integer 1..16", { min: 1, max: 16 }),
+  },
+  cluster: {
+    default: null,
+    flag: "--cluster <url>",
+    help: "train as one machine of a run kept in Redis: redis://host:port/run-name",
+    rule: text("redis://host:port/run-name", { nullable: true }),
+  },
+  syncEvery: {
+    default: 10,
+    flag: "--sync-every <n>",
+    help: "cluster: push and pull the parameters every n updates (default 10)",
+    rule: positiveInteger,
+  },
+  chief: {
+    default: false,
+    flag: "--chief",
+    help: "cluster: take the chief's role (evaluation, checkpoints) or fail",
+    rule: bool,
+  },
+  serve: {
+    default: null,
+    flag: "--serve [port]",
+    help: "serve the run's live page on 127.0.0.1 (no port or 0: a free one)",
+    rule: int("a port 0..65535 (0 picks a free one)", { min: 0, max: 65535, nullable: true }),
+  },
+  serveHost: {
+    default: "127.0.0.1",
+    flag: "--serve-host <host>",
+    help: "address the live page listens on (default 127.0.0.1)",
+    rule: text("a host name or address"),
+  },
 };
+
+/** Defaults shared by every preset; each preset overrides what its seed project does. */
+export const DEFAULTS: TrainConfig = Object.fromEntries(
+  Object.entries(FIELDS).map(([field, spec]) => [field, spec.default]),
+) as unknown as TrainConfig;
+
+/** Whether `value` follows `rule` (type and bounds). */
+export function followsRule(rule: FieldRule, value: unknown): boolean {
+  if (value === null) return rule.nullable ?? false;
+  switch (rule.type) {
+    case "boolean":
+      return typeof value === "boolean";
+    case "string":
+      return typeof value === "string" && value.trim() !== "" &&
+        (rule.choices === undefined || rule.choices.includes(value));
+    case "list":
+      return Array.isArray(value) && value.length > 0 &&
+        value.every((v) => Number.isInteger(v) && v > 0);
+    default: {
+      if (typeof value !== "number" || !Number.isFinite(value)) return false;
+      if (rule.type === "integer" && !Number.isInteger(value)) return false;
+      return (rule.min === undefined || value >= rule.min) &&
+        (rule.max === undefined || value <= rule.max) &&
+        (rule.above === undefined || value > rule.above);
+    }
+  }
+}
 
 /** The Atari presets' model, learner and learning-rate schedule (see `pong` below). */
 const ATARI: Partial<TrainConfig> = {
@@ -287,185 +557,48 @@ function show(value: unknown): string {
   }
 }
 
-/** Each field's JSON type (`?` where null is allowed): checked before any value is. */
-const FIELD_TYPES: Record<keyof TrainConfig, string> = {
-  env: "string",
-  preset: "string?",
-  workers: "number",
-  lr: "number",
-  lrFinal: "number?",
-  lrAnnealFrames: "number",
-  gamma: "number",
-  tau: "number",
-  entropyCoef: "number",
-  valueCoef: "number",
-  maxGradNorm: "number?",
-  numSteps: "number",
-  distributedStepSize: "array?",
-  optimizer: "string",
-  amsgrad: "boolean",
-  optimizerEps: "number",
-  sharedOptimizer: "boolean",
-  seed: "number",
-  maxEpisodeLength: "number",
-  model: "string",
-  hiddenSize: "number",
-  stackFrames: "number",
-  skipRate: "number",
-  clipRewards: "boolean",
-  shapeRewards: "boolean",
-  saveMax: "boolean",
-  saveEvery: "number",
-  histogramEvery: "number",
-  load: "string?",
-  runDir: "string?",
-  maxFrames: "number?",
-  maxMinutes: "number?",
-  stopWhenSolved: "boolean",
-  targetReward: "number?",
-  evalWait: "number",
-  evalDuty: "number",
-  evaluate: "boolean",
-  a3g: "boolean",
-  envsPerWorker: "number",
-  envGroups: "number",
-  cluster: "string?",
-  syncEvery: "number",
-  chief: "boolean",
-  serve: "number?",
-  serveHost: "string",
-};
-
 function kebab(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** Throws a `ConfigError` for an unknown field or a field of the wrong type. */
+/** Throws a `ConfigError` for an unknown field or a field of the wrong JSON type. */
 function checkTypes(c: TrainConfig): void {
   for (const key of Object.keys(c)) {
-    if (!Object.hasOwn(FIELD_TYPES, key)) {
+    if (!Object.hasOwn(FIELDS, key)) {
       throw new ConfigError(
-        `${key}: not an option (options are ${Object.keys(FIELD_TYPES).join(", ")})`,
+        `${key}: not an option (options are ${Object.keys(FIELDS).join(", ")})`,
       );
     }
   }
-  for (const [key, type] of Object.entries(FIELD_TYPES)) {
+  for (const [key, { rule }] of Object.entries(FIELDS) as [string, FieldSpec<unknown>][]) {
     const value = (c as unknown as Record<string, unknown>)[key];
-    const nullable = type.endsWith("?");
-    const base = nullable ? type.slice(0, -1) : type;
-    if (nullable && value === null) continue;
-    const ok = base === "array"
+    if (rule.nullable && value === null) continue;
+    const ok = rule.type === "list"
       ? Array.isArray(value)
-      : base === "number"
-      ? typeof value === "number" && Number.isFinite(value)
-      : base === "boolean"
+      : rule.type === "boolean"
       ? typeof value === "boolean"
-      : typeof value === "string";
-    const expected = base === "number"
-      ? "a finite number"
-      : base === "array"
+      : rule.type === "string"
+      ? typeof value === "string"
+      : typeof value === "number" && Number.isFinite(value);
+    const expected = rule.type === "list"
       ? "a list"
-      : `a ${base}`;
-    check(ok, kebab(key), value, nullable ? `${expected} or null` : expected);
+      : rule.type === "boolean"
+      ? "a boolean"
+      : rule.type === "string"
+      ? "a string"
+      : "a finite number";
+    check(ok, kebab(key), value, rule.nullable ? `${expected} or null` : expected);
   }
 }
 
 /** Throws a `ConfigError` for the first invalid field. */
 export function validateConfig(c: TrainConfig): void {
   checkTypes(c);
-  const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
-  check(typeof c.env === "string" && c.env.length > 0, "env", c.env, "an environment id");
-  check(positiveInt(c.workers) && c.workers <= 256, "workers", c.workers, "an integer 1..256");
-  check(c.lr > 0 && Number.isFinite(c.lr), "lr", c.lr, "a positive number");
-  check(
-    c.lrFinal === null || (c.lrFinal > 0 && Number.isFinite(c.lrFinal)),
-    "lr-final",
-    c.lrFinal,
-    "a positive number (or none)",
-  );
-  check(
-    c.lrAnnealFrames > 0 && Number.isFinite(c.lrAnnealFrames),
-    "lr-anneal-frames",
-    c.lrAnnealFrames,
-    "a positive number of frames",
-  );
-  check(c.gamma > 0 && c.gamma <= 1, "gamma", c.gamma, "a number in (0, 1]");
-  check(c.tau >= 0 && c.tau <= 1, "tau", c.tau, "a number in [0, 1]");
-  check(c.entropyCoef >= 0, "entropy-coef", c.entropyCoef, "a number ≥ 0");
-  check(c.valueCoef >= 0, "value-coef", c.valueCoef, "a number ≥ 0");
-  check(
-    c.maxGradNorm === null || c.maxGradNorm > 0,
-    "max-grad-norm",
-    c.maxGradNorm,
-    "a positive number (or none)",
-  );
-  check(positiveInt(c.numSteps), "num-steps", c.numSteps, "a positive integer");
-  check(
-    c.distributedStepSize === null ||
-      (c.distributedStepSize.length > 0 && c.distributedStepSize.every(positiveInt)),
-    "distributed-step-size",
-    c.distributedStepSize,
-    "a list of positive integers",
-  );
-  check(
-    (OPTIMIZER_NAMES as readonly string[]).includes(c.optimizer),
-    "optimizer",
-    c.optimizer,
-    `one of ${OPTIMIZER_NAMES.join(", ")}`,
-  );
-  check(c.optimizerEps > 0, "optimizer-eps", c.optimizerEps, "a positive number");
-  check(Number.isInteger(c.seed), "seed", c.seed, "an integer");
-  check(
-    positiveInt(c.maxEpisodeLength),
-    "max-episode-length",
-    c.maxEpisodeLength,
-    "a positive integer",
-  );
-  check(
-    c.model === "auto" || (MODEL_NAMES as readonly string[]).includes(c.model),
-    "model",
-    c.model,
-    `one of ${MODEL_NAMES.join(", ")}, or auto`,
-  );
-  check(positiveInt(c.hiddenSize), "hidden-size", c.hiddenSize, "a positive integer");
-  check(positiveInt(c.stackFrames), "stack-frames", c.stackFrames, "a positive integer");
-  check(positiveInt(c.skipRate), "skip-rate", c.skipRate, "a positive integer");
-  check(
-    c.maxFrames === null || c.maxFrames > 0,
-    "max-frames",
-    c.maxFrames,
-    "a positive number (or none)",
-  );
-  check(
-    c.maxMinutes === null || c.maxMinutes > 0,
-    "max-minutes",
-    c.maxMinutes,
-    "a positive number (or none)",
-  );
-  check(c.evalWait >= 0, "eval-wait", c.evalWait, "a number of seconds ≥ 0");
-  check(c.saveEvery > 0, "save-every", c.saveEvery, "a positive number of seconds");
-  check(c.histogramEvery >= 0, "histogram-every", c.histogramEvery, "a number of seconds ≥ 0");
-  check(c.evalDuty > 0 && c.evalDuty <= 1, "eval-duty", c.evalDuty, "a number in (0, 1]");
-  check(
-    positiveInt(c.envsPerWorker) && c.envsPerWorker <= 1024,
-    "envs-per-worker",
-    c.envsPerWorker,
-    "an integer 1..1024",
-  );
-  check(
-    positiveInt(c.envGroups) && c.envGroups <= 16,
-    "env-groups",
-    c.envGroups,
-    "an integer 1..16",
-  );
-  check(positiveInt(c.syncEvery), "sync-every", c.syncEvery, "a positive integer");
-  check(
-    c.serve === null || (Number.isInteger(c.serve) && c.serve >= 0 && c.serve <= 65535),
-    "serve",
-    c.serve,
-    "a port 0..65535 (0 picks a free one)",
-  );
-  check(c.serveHost.trim() !== "", "serve-host", c.serveHost, "a host name or address");
+  for (const [key, { rule }] of Object.entries(FIELDS) as [string, FieldSpec<unknown>][]) {
+    const value = (c as unknown as Record<string, unknown>)[key];
+    check(followsRule(rule, value), kebab(key), value, rule.expected);
+  }
+  // what one field cannot say alone
   if (c.cluster !== null) {
     try {
       parseClusterUrl(c.cluster);

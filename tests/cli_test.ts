@@ -54,10 +54,10 @@ Deno.test("train CLI: an env id without a preset takes the defaults", () => {
 });
 
 Deno.test("train CLI: each bad value names the flag and what it accepts", () => {
-  const cases: [string[], RegExp][] = [
+  const cases: [string[], RegExp | null][] = [
     [["pong", "--lr", "abc"], /--lr <x>.*'abc' is invalid\. expected a positive number/],
-    [["pong", "--workers", "0"], /--workers <n>.*'0' is invalid\. expected an integer ≥ 1/],
-    [["pong", "--gamma", "1.5"], /--gamma <x>.*expected a number in \[0, 1\]/],
+    [["pong", "--workers", "0"], /--workers <n>.*'0' is invalid\. expected an integer 1\.\.256/],
+    [["pong", "--gamma", "1.5"], /--gamma <x>.*expected a number in \(0, 1\]/],
     [
       ["pong", "--optimizer", "sgd"],
       /--optimizer.*'sgd' is invalid\. Allowed choices are adam, rmsprop/,
@@ -65,11 +65,16 @@ Deno.test("train CLI: each bad value names the flag and what it accepts", () => 
     [["pong", "--model", "huge"], /--model.*Allowed choices are small, large/],
     [["pong", "--distributed-step-size", "16", "x"], /--distributed-step-size.*'x' is invalid/],
     [["pong", "--bogus"], /unknown option '--bogus'/],
-    [["pong", "--a3g", "--envs-per-worker", "0"], /--envs-per-worker <k>.*expected an integer ≥ 1/],
+    [
+      ["pong", "--a3g", "--envs-per-worker", "0"],
+      /--envs-per-worker <k>.*expected an integer 1\.\.1024/,
+    ],
     [
       ["pong", "--a3g", "--envs-per-worker", "2000"],
-      /envs-per-worker: got 2000, expected an integer 1\.\.1024/,
+      /--envs-per-worker <k>.*'2000' is invalid\. expected an integer 1\.\.1024/,
     ],
+    [["pong", "--max-frames", "none"], null],
+    [["pong", "--serve", "70000"], /--serve \[port\].*expected a port 0\.\.65535/],
     [
       ["bipedal", "--a3g"],
       /model: got "mlp-lstm", expected one of small, large, small-ff, large-ff with --a3g/,
@@ -77,7 +82,8 @@ Deno.test("train CLI: each bad value names the flag and what it accepts", () => 
     [[], /missing required argument/],
   ];
   for (const [args, pattern] of cases) {
-    assert.throws(() => parseTrainArgs(args), pattern, args.join(" "));
+    if (pattern === null) parseTrainArgs(args); // accepted
+    else assert.throws(() => parseTrainArgs(args), pattern, args.join(" "));
   }
 });
 
