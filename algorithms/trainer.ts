@@ -13,7 +13,8 @@ import { Rng } from "../autograd/random.ts";
 import { rewardThreshold } from "../envs/registry.ts";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { RunningMeanStd, type RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
-import { SummaryWriter } from "../logging/tensorboard.ts";
+import type { SummaryWriter } from "../logging/tensorboard.ts";
+import { RunLog } from "./run_log.ts";
 import { modelDefinition } from "../models/mod.ts";
 import { ConfigError, learningRate, type TrainConfig } from "./config.ts";
 import { claimRunDirectory, type RunLock } from "./run_directory.ts";
@@ -202,11 +203,7 @@ export async function train(
     return await runTraining(config, options, held);
   } finally {
     held.removeListeners?.();
-    try {
-      held.metrics?.close();
-    } catch {
-      // already closed
-    }
+    held.runLog?.close();
     held.lock?.release();
     await held.cluster?.close();
     await held.server?.close();
@@ -217,7 +214,7 @@ interface Held {
   cluster?: Cluster;
   server?: RunServer;
   lock?: RunLock;
-  metrics?: Deno.FsFile;
+  runLog?: RunLog;
   removeListeners?: () => void;
 }
 
@@ -339,23 +336,9 @@ async function runTraining(
     );
   }
   await Deno.writeTextFile(`${runDir}/config.json`, JSON.stringify(config, null, 2) + "\n");
-  const metrics = held.metrics = await openLog(`${runDir}/metrics.jsonl`);
-  const encoder = new TextEncoder();
-  const record = (entry: Record<string, unknown>) =>
-    metrics.writeSync(encoder.encode(JSON.stringify(entry) + "\n"));
-  // TensorBoard: a logging failure is reported once and never stops training.
-  const tensorboard = new SummaryWriter(runDir);
-  let tensorboardFailed = false;
-  const board = (write: (w: SummaryWriter) => void) => {
-    if (tensorboardFailed) return;
-    try {
-      write(tensorboard);
-    } catch (error) {
-      tensorboardFailed = true;
-      console.error(`TensorBoard logging stopped: ${(error as Error).message}`);
-    }
-  };
-  board((w) => w.text("config", "```json\n" + JSON.stringify(config, null, 2) + "\n```", 0));
+  const runLog = held.runLog = await RunLog.open(runDir, config);
+  const record = (entry: Record<string, unknown>) => runLog.record(entry);
+  const board = (write: (w: SummaryWriter) => void) => runLog.board(write);
   const control = new Int32Array(new SharedArrayBuffer(4 * 4));
   // ---- the live page: the evaluator draws its game only while a page is open ----
   let server: RunServer | null = null;
@@ -443,32 +426,8 @@ async function runTraining(
   });
   const url = new URL("./worker.ts", import.meta.url).href;
   const running = new Map<Worker, WorkerSetup>();
-  // Training episodes are logged once a second: one line per episode when one ended, one line
-  // listing them all when several did (short episodes would otherwise write a line each).
-  let endedEpisodes: { worker: number; reward: number; length: number }[] = [];
-  const logEpisodes = () => {
-    const ended = endedEpisodes;
-    if (ended.length === 0) return;
-    endedEpisodes = [];
-    const t = seconds(), frames = total(COUNTER_FRAMES);
-    const reward = ended.reduce((a, e) => a + e.reward, 0) / ended.length;
-    const length = ended.reduce((a, e) => a + e.length, 0) / ended.length;
-    if (ended.length === 1) {
-      record({ type: "train_episode", time: t, frames, ...ended[0] });
-    } else {
-      record({
-        type: "train_episodes",
-        time: t,
-        frames,
-        rewards: ended.map((e) => e.reward),
-        lengths: ended.map((e) => e.length),
-      });
-    }
-    board((w) => {
-      w.scalar("train/episode_reward", reward, frames);
-      w.scalar("train/episode_length", length, frames);
-    });
-  };
+  // training episodes go to the log once a second (see RunLog)
+  const logEpisodes = () => runLog.flushEpisodes(seconds(), total(COUNTER_FRAMES));
   let lastHistograms = -Infinity;
   // each training worker's last reported heap and WebAssembly memory, for the memory records
   const workerMemory = new Map<number, { heap: number; wasm: number }>();
@@ -501,7 +460,7 @@ async function runTraining(
       case "episode":
         trainRewards.push(m.reward);
         if (trainRewards.length > 100) trainRewards.shift();
-        endedEpisodes.push({ worker: m.worker, reward: m.reward, length: m.length });
+        runLog.episode({ worker: m.worker, reward: m.reward, length: m.length });
         break;
       case "stats": {
         if (m.memory !== undefined) workerMemory.set(m.worker, m.memory);
@@ -782,7 +741,7 @@ async function runTraining(
     if (printing && (tty || now - lastPrint > 30_000)) {
       const line = formatStatus(s);
       try {
-        if (tty) Deno.stdout.writeSync(encoder.encode(`\r\x1b[2K${line}`));
+        if (tty) Deno.stdout.writeSync(new TextEncoder().encode(`\r\x1b[2K${line}`));
         else console.log(line);
       } catch {
         // the terminal has gone (SIGHUP): training goes on without a status line
@@ -870,8 +829,7 @@ async function runTraining(
     reason,
     ...(signalled ? { signal: signalled } : {}),
   });
-  metrics.close();
-  held.metrics = undefined;
+  runLog.closeMetrics();
   if (server !== null) {
     const d = server.dropped;
     if (d.events + d.frames > 0) {
@@ -880,7 +838,8 @@ async function runTraining(
     await server.close();
     held.server = undefined;
   }
-  board((w) => w.close());
+  runLog.close();
+  held.runLog = undefined;
   held.removeListeners?.();
   held.removeListeners = undefined;
   lock.release();
@@ -909,40 +868,6 @@ function fmt(x: number | null, digits = 2): string {
 
 function si(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : `${n}`;
-}
-
-/**
- * Opens a JSON-lines log for appending. A last line cut short by a killed process is dropped
- * first, so every line of the file stays one whole record.
- */
-async function openLog(path: string): Promise<Deno.FsFile> {
-  const file = await Deno.open(path, { create: true, read: true, append: true });
-  try {
-    const size = (await file.stat()).size;
-    let end = size;
-    const chunk = new Uint8Array(1 << 16);
-    while (end > 0) {
-      const start = Math.max(0, end - chunk.length);
-      await file.seek(start, Deno.SeekMode.Start);
-      let read = 0;
-      while (read < end - start) {
-        const n = await file.read(chunk.subarray(read, end - start));
-        if (n === null) break;
-        read += n;
-      }
-      const newline = chunk.subarray(0, read).lastIndexOf(10);
-      if (newline >= 0) {
-        end = start + newline + 1;
-        break;
-      }
-      end = start;
-    }
-    if (end < size) await file.truncate(end);
-    return file;
-  } catch (error) {
-    file.close();
-    throw error;
-  }
 }
 
 /**
