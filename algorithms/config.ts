@@ -466,6 +466,20 @@ const ATARI: Partial<TrainConfig> = {
   lrAnnealFrames: 20_000_000,
 };
 
+/** a3c_continuous's current recipe for the walkers: γ .98, τ .8, value coefficient .4, Adam ε 1e-8, AMSGrad. */
+const WALKER: Partial<TrainConfig> = {
+  model: "mlp-lstm",
+  hiddenSize: 160,
+  gamma: 0.98,
+  tau: 0.8,
+  valueCoef: 0.4,
+  optimizerEps: 1e-8,
+  amsgrad: true,
+  clipRewards: false,
+  shapeRewards: true,
+  evalWait: 5,
+};
+
 /** Presets behind `deno task train <name>`: overrides of `DEFAULTS`. */
 export const PRESETS: Record<string, Partial<TrainConfig>> = {
   // pytorch-a3c's model (42×42, ELU conv + LSTM 256, clip 50) with 8 envs per learner. The
@@ -497,35 +511,8 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
     optimizerEps: 1e-8,
     evalWait: 1,
   },
-  // a3c_continuous's current recipe: γ .98, τ .8, value coefficient .4, Adam ε 1e-8, AMSGrad.
-  bipedal: {
-    env: "BipedalWalker-v3",
-    model: "mlp-lstm",
-    hiddenSize: 160,
-    gamma: 0.98,
-    tau: 0.8,
-    valueCoef: 0.4,
-    optimizerEps: 1e-8,
-    amsgrad: true,
-    clipRewards: false,
-    shapeRewards: true,
-    maxEpisodeLength: 1600,
-    evalWait: 5,
-  },
-  "bipedal-hardcore": {
-    env: "BipedalWalkerHardcore-v3",
-    model: "mlp-lstm",
-    hiddenSize: 160,
-    gamma: 0.98,
-    tau: 0.8,
-    valueCoef: 0.4,
-    optimizerEps: 1e-8,
-    amsgrad: true,
-    clipRewards: false,
-    shapeRewards: true,
-    maxEpisodeLength: 2000,
-    evalWait: 5,
-  },
+  bipedal: { env: "BipedalWalker-v3", ...WALKER, maxEpisodeLength: 1600 },
+  "bipedal-hardcore": { env: "BipedalWalkerHardcore-v3", ...WALKER, maxEpisodeLength: 2000 },
   lunar: {
     env: "LunarLander-v3",
     model: "mlp",

@@ -221,6 +221,21 @@ function summarizeOn(envId: string, rewards: number[], lengths: number[]): EvalR
   return { env: envId, ...summarize(rewards, lengths) };
 }
 
+/** Plays `episodes` greedy games with `actor`, then frees it. */
+async function playWith(
+  env: Env,
+  actor: GreedyActor,
+  envId: string,
+  episodes: number,
+  seed: number,
+): Promise<EvalResult> {
+  try {
+    return { env: envId, ...(await evaluatePolicy(env, actor, { episodes, seed })) };
+  } finally {
+    await actor.close();
+  }
+}
+
 /** a3g's own forward. */
 function tsActor(model: ActorCritic): GreedyActor {
   return { ...greedyPolicy(model), close: () => Promise.resolve() };
@@ -317,11 +332,7 @@ export async function evaluateCheckpoint(
         model.definition.lstm?.hiddenSize ?? null,
       );
     }
-    try {
-      return { env: config.env, ...(await evaluatePolicy(env, actor, { episodes, seed })) };
-    } finally {
-      await actor.close();
-    }
+    return await playWith(env, actor, config.env, episodes, seed);
   } finally {
     env.close();
   }
@@ -401,11 +412,7 @@ export async function evaluateOnnxModel(
       );
     }
     const actor = await onnxActor(bytes, info.observationShape, policy, info.hiddenSize);
-    try {
-      return { env: config.env, ...(await evaluatePolicy(env, actor, { episodes, seed })) };
-    } finally {
-      await actor.close();
-    }
+    return await playWith(env, actor, config.env, episodes, seed);
   } finally {
     env.close();
   }

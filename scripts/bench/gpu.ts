@@ -21,10 +21,9 @@
  *
  * @module
  */
-import { option } from "./_args.ts";
+import { option, trainingRate } from "./_args.ts";
 import { bestTime } from "./machine.ts";
 import { resolveConfig } from "../../algorithms/config.ts";
-import { train } from "../../algorithms/trainer.ts";
 import {
   conv2dOutputSize,
   type Conv2dShape,
@@ -371,51 +370,17 @@ async function timeLstm(backend: GpuBackend, batch: number, hidden: number) {
 }
 
 /** Training frames per second of the A3G trainer on Pong over `seconds` after a warm-up. */
-async function measureA3G(
+function measureA3G(
   model: "small" | "large",
   workers: number,
   envsPerWorker: number,
   envGroups: number,
   seconds: number,
 ): Promise<number> {
-  // under runs/, the one directory `deno task bench` may write
-  await Deno.mkdir("runs", { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: "runs", prefix: ".bench-" });
-  const controller = new AbortController();
-  const warmup = seconds / 4;
-  let start: { t: number; frames: number } | null = null;
-  let rate = 0;
-  try {
-    await train(
-      resolveConfig("pong", {
-        model,
-        a3g: true,
-        workers,
-        envsPerWorker,
-        envGroups,
-        evaluate: false,
-        runDir: dir,
-      }),
-      {
-        print: false,
-        signal: controller.signal,
-        onStatus: (s) => {
-          // Measure from the first status after the warm-up that has counted an update (shader
-          // compiles happen in the first ones), until `seconds` later with another update counted.
-          if (start === null && s.seconds >= warmup && s.frames > 0) {
-            start = { t: s.seconds, frames: s.frames };
-          }
-          if (start !== null && s.seconds >= start.t + seconds && s.frames > start.frames) {
-            rate = (s.frames - start.frames) / (s.seconds - start.t);
-            controller.abort();
-          }
-        },
-      },
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-  return rate;
+  return trainingRate(
+    resolveConfig("pong", { model, a3g: true, workers, envsPerWorker, envGroups, evaluate: false }),
+    seconds,
+  );
 }
 
 function round(x: number): number {

@@ -5,32 +5,12 @@
  *
  * @module
  */
-import { option } from "./_args.ts";
+import { option, trainingRate } from "./_args.ts";
 import { resolveConfig } from "../../algorithms/config.ts";
-import { train } from "../../algorithms/trainer.ts";
 
 /** Frames per second of one run with `workers` workers over `seconds` (after warm-up). */
-async function measure(preset: string, workers: number, seconds: number): Promise<number> {
-  // under runs/, the one directory `deno task bench` may write
-  await Deno.mkdir("runs", { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: "runs", prefix: ".bench-" });
-  const controller = new AbortController();
-  const warmup = seconds / 4;
-  let start: { t: number; frames: number } | null = null;
-  let rate = 0;
-  await train(resolveConfig(preset, { workers, evaluate: false, runDir: dir }), {
-    print: false,
-    signal: controller.signal,
-    onStatus: (s) => {
-      if (start === null && s.seconds >= warmup) start = { t: s.seconds, frames: s.frames };
-      if (start !== null && s.seconds >= warmup + seconds) {
-        rate = (s.frames - start.frames) / (s.seconds - start.t);
-        controller.abort();
-      }
-    },
-  });
-  await Deno.remove(dir, { recursive: true });
-  return rate;
+function measure(preset: string, workers: number, seconds: number): Promise<number> {
+  return trainingRate(resolveConfig(preset, { workers, evaluate: false }), seconds);
 }
 
 /** Runs the suite. */
