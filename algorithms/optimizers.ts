@@ -37,7 +37,7 @@ export type OptimizerKind = "adam" | "rmsprop";
 
 /**
  * Which Adam formula:
- * - `"standard"`: PyTorch's Adam and rl_a3c_pytorch's SharedAdam (seeds-spec §1.8):
+ * - `"standard"`: PyTorch's Adam and rl_a3c_pytorch's SharedAdam (`shared_optim.py`):
  *   denom = √v / √(1 − β2^t) + eps, p ← p − lr / (1 − β1^t) · m / denom; with AMSGrad,
  *   v̂ = max(v̂, v) replaces v in the denominator.
  * - `"a3c_continuous"`: a3c_continuous HEAD's SharedAdam (§2.7): step size
@@ -56,7 +56,7 @@ export interface AdamHyperParameters {
   /** Second-moment decay β2: 0.999. */
   beta2: number;
   /**
-   * Denominator ε: 1e-3, rl_a3c_pytorch's SharedAdam default (seeds-spec §1.8), much larger than
+   * Denominator ε: 1e-3, rl_a3c_pytorch's SharedAdam default (`shared_optim.py`), much larger than
    * PyTorch's 1e-8, which damps steps of parameters whose gradients are tiny. a3c_continuous passes
    * 1e-8 (`--opt-eps`, §2.2).
    */
@@ -77,7 +77,7 @@ export const ADAM_DEFAULTS: Readonly<AdamHyperParameters> = Object.freeze({
   variant: "standard",
 });
 
-/** RMSprop hyper-parameters (rl_a3c_pytorch's SharedRMSprop, seeds-spec §1.8). */
+/** RMSprop hyper-parameters (rl_a3c_pytorch's SharedRMSprop, `shared_optim.py`). */
 export interface RMSpropHyperParameters {
   /** Learning rate: 1e-4 (the `--lr` flag; SharedRMSprop's own default 7e-4 is never used). */
   lr: number;
@@ -347,7 +347,7 @@ export abstract class Optimizer {
 }
 
 /**
- * Adam, or AMSGrad with `amsgrad: true`, over a flat vector (seeds-spec §1.8; see
+ * Adam, or AMSGrad with `amsgrad: true`, over a flat vector (rl_a3c_pytorch's `shared_optim.py`; see
  * {@link AdamVariant} for a3c_continuous's formula). State: `m`, `v`, and `v_hat` with AMSGrad.
  *
  * @example
@@ -515,7 +515,7 @@ function averagedAmsgradLoop(
 }
 
 /**
- * RMSprop over a flat vector, as rl_a3c_pytorch's SharedRMSprop (seeds-spec §1.8):
+ * RMSprop over a flat vector, as rl_a3c_pytorch's SharedRMSprop (`shared_optim.py`):
  * s ← α s + (1 − α) g²; p ← p − lr · g / (√s + eps), with optional centering and momentum.
  * State: `square_avg`, plus `grad_avg` when centered and `momentum` when momentum > 0.
  */

@@ -4,7 +4,7 @@
  * A rollout of T steps gives rewards r_0..r_{T-1}, the critic's values V_0..V_{T-1} (of the states
  * the actions were taken in) and a bootstrap value V_T for the state after the last step (0 when the
  * episode ended there). Both functions below walk the rollout backwards, t = T-1 .. 0, accumulating
- * in float64, exactly as the worker loop of rl_a3c_pytorch (seeds-spec §1.6) and a3c_continuous
+ * in float64, exactly as the worker loop of rl_a3c_pytorch (`train.py`) and a3c_continuous
  * (§2.6) do:
  *
  * - n-step return: R_t = r_t + γ R_{t+1} (1 − done_t), with R_T = V_T; advantage R_t − V_t.
@@ -125,7 +125,7 @@ export function signReward(reward: number): number {
   return Math.sign(reward);
 }
 
-/** Constants of a3c_continuous's reward shaping; every default is from seeds-spec §2.2 and §2.6. */
+/** Constants of a3c_continuous's reward shaping; every default is a3c_continuous's (`main.py`, `player_util.py`). */
 export interface ContinuousRewardOptions {
   /** Factor applied to every reward: 1.5 (a3c_continuous `player_util`, §2.6 "max(1.5·r, …)"). */
   scale: number;
@@ -154,7 +154,7 @@ export const CONTINUOUS_REWARD_DEFAULTS: Readonly<ContinuousRewardOptions> = Obj
 export type ContinuousOutcome = "running" | "failure" | "success";
 
 /**
- * a3c_continuous's reward shaping (seeds-spec §2.6): the reward becomes max(scale·r, floor); when
+ * a3c_continuous's reward shaping (`player_util.py`): the reward becomes max(scale·r, floor); when
  * the episode ends, truncation or a reward ≤ 0 counts as failure and the reward is set to
  * `failureReward`, while termination with a positive reward counts as success (see
  * {@link ContinuousOutcome} for what the caller does with each).

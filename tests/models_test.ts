@@ -17,7 +17,8 @@ const atari42 = box([1, 42, 42], -10, 10);
 const atari80 = box([1, 80, 80], -10, 10);
 
 Deno.test("models: parameter counts match the seed networks", () => {
-  // perf-anchors §4: pytorch-a3c 588,967 and rl_a3c_pytorch 3,249,639 parameters with 6 actions
+  // as PyTorch counts them: pytorch-a3c's model has 588,967 parameters and rl_a3c_pytorch's
+  // A3Clstm 3,249,639, both with 6 actions
   assert.equal(makeModel("small", atari42, discrete(6), 256).parameters.numel, 588_967);
   assert.equal(makeModel("large", atari80, discrete(6), 512).parameters.numel, 3_249_639);
   const walker = makeModel("mlp-lstm", box([24], -Infinity, Infinity), box([4], -1, 1), 160);

@@ -41,7 +41,7 @@ interface Variant {
   maxEpisodeSteps?: number;
 }
 
-// old gym / ale-py registrations (envs.md §3.2)
+// the registrations of old gym (v0, v4) and ale-py (v5)
 const VARIANTS: readonly Variant[] = [
   { suffix: "NoFrameskip-v4", defaults: { frameskip: 1 }, maxEpisodeSteps: 400_000 },
   { suffix: "Deterministic-v4", defaults: { frameskip: 4 }, maxEpisodeSteps: 100_000 },
