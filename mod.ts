@@ -103,6 +103,13 @@ export { envSpec, listEnvs, makeEnv, rewardThreshold } from "./envs/registry.ts"
 export { VectorEnv } from "./envs/vector.ts";
 export * from "./envs/wrappers/mod.ts";
 export { evaluatePolicy, playEpisode } from "./envs/evaluate.ts";
+export {
+  checkpointModel,
+  evaluateCheckpoint,
+  evaluateOnnxModel,
+  recordCheckpointGif,
+} from "./algorithms/evaluate_checkpoint.ts";
+export type { EvalOptions, EvalResult } from "./algorithms/evaluate_checkpoint.ts";
 export type { EpisodeResult, EvaluationSummary, Policy } from "./envs/evaluate.ts";
 
 // ---- files: checkpoints, safetensors, ONNX, GIF, TensorBoard ----

@@ -26,7 +26,7 @@ import {
 import { PermissionError, prepareOutput, requireAccess } from "./permissions.ts";
 import { exportOnnx, OnnxError } from "../io/onnx.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
-import { checkpointModel } from "./eval.ts";
+import { checkpointModel } from "../algorithms/evaluate_checkpoint.ts";
 
 /** Writes the weights of checkpoint `name` to `out`; returns how many tensors were written. */
 export async function exportWeights(name: string, out: string): Promise<number> {

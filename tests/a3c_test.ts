@@ -6,7 +6,11 @@ import { resolveConfig } from "../algorithms/config.ts";
 import { train } from "../algorithms/trainer.ts";
 import { readCheckpoint } from "../io/checkpoint.ts";
 import { categoricalLogProbEntropy } from "../models/heads.ts";
-import { checkpointModel, evaluateCheckpoint, recordCheckpointGif } from "../scripts/eval.ts";
+import {
+  checkpointModel,
+  evaluateCheckpoint,
+  recordCheckpointGif,
+} from "../algorithms/evaluate_checkpoint.ts";
 import { observationStatistics } from "../algorithms/training_env.ts";
 import { exportModel, exportWeights } from "../scripts/export.ts";
 import { readSafetensors } from "../io/safetensors.ts";

@@ -276,7 +276,7 @@ Deno.test({
       }
       assert.match(chief.text() + survivor.text(), /seeded it again/);
       // the chief's checkpoint holds parameters that still play CartPole well
-      const { evaluateCheckpoint } = await import("../scripts/eval.ts");
+      const { evaluateCheckpoint } = await import("../algorithms/evaluate_checkpoint.ts");
       const r = await evaluateCheckpoint("cartpole", `${root}${dir}/0/solved`, 20, 1);
       assert.ok(r.mean >= 475, `solved checkpoint: mean ${r.mean} over 20 episodes`);
     } finally {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../algorithms/config.ts";
 import { train } from "../algorithms/trainer.ts";
-import { evaluateCheckpoint } from "../scripts/eval.ts";
+import { evaluateCheckpoint } from "../algorithms/evaluate_checkpoint.ts";
 
 Deno.test("eval --envs: batched episodes equal the same episodes played one by one", async () => {
   const dir = await Deno.makeTempDir();

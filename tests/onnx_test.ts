@@ -9,7 +9,7 @@ import { resolveConfig } from "../algorithms/config.ts";
 import { makeTrainingEnv } from "../algorithms/training_env.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
 import { train } from "../algorithms/trainer.ts";
-import { evaluateCheckpoint, evaluateOnnxModel } from "../scripts/eval.ts";
+import { evaluateCheckpoint, evaluateOnnxModel } from "../algorithms/evaluate_checkpoint.ts";
 import { exportOnnxModel } from "../scripts/export.ts";
 
 /** Largest |a − b| over two arrays of the same length. */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { readCheckpoint } from "../io/checkpoint.ts";
-import { checkpointModel, evaluateCheckpoint } from "../scripts/eval.ts";
+import { checkpointModel, evaluateCheckpoint } from "../algorithms/evaluate_checkpoint.ts";
 
 const dir = fileURLToPath(new URL("../models/pretrained/", import.meta.url));
 const names = [...Deno.readDirSync(dir)]

@@ -3,7 +3,7 @@ import { Tensor } from "../autograd/tensor.ts";
 import { importStateDict } from "../io/torch_import.ts";
 import { readStateDict, StateDictError } from "../io/torch_state_dict.ts";
 import { importFile } from "../scripts/import.ts";
-import { checkpointModel } from "../scripts/eval.ts";
+import { checkpointModel } from "../algorithms/evaluate_checkpoint.ts";
 import { withTempDir } from "./_assert.ts";
 import { zipSync } from "fflate";
 
