@@ -490,7 +490,8 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
   pong: { env: "PongNoFrameskip-v4", ...ATARI, targetReward: 20 },
   // Pong's learner with a tenth of the entropy bonus and the learning rate held: with β = 0.01
   // two runs (25.8M frames annealed, 7.4M held) stayed at uniform play; with β = 0.001 the policy
-  // left it within 2M frames and scored 3.3 a game by 7.4M (results/breakout-*).
+  // left it within 2M frames and scored 3.3 a game by 7.4M, then stopped serving after lost lives
+  // (FireReset's FIRE falls inside the serve delay; results/breakout-*, README).
   breakout: { env: "BreakoutNoFrameskip-v4", ...ATARI, entropyCoef: 0.001, lrFinal: null },
   cartpole: {
     env: "CartPole-v1",
