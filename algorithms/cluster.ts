@@ -246,8 +246,6 @@ export class Cluster {
   readonly role: "chief" | "member";
   /** This machine's number in the run (0 for the first to join). */
   readonly index: number;
-  /** The global counters at join. */
-  readonly joinedAt: ClusterCounters;
   /** Whether this machine started the run (seeded it) rather than joining it. */
   readonly started: boolean;
   #redis: ScriptedRedis;
@@ -283,7 +281,6 @@ export class Cluster {
     this.#meta = meta;
     this.#own = zeroCounters();
     this.#global = { ...global };
-    this.joinedAt = { ...global };
     this.#log = log;
   }
 

@@ -140,7 +140,9 @@ export async function serveRun(options: ServeRunOptions): Promise<RunServer> {
   const dropped = { events: 0, frames: 0 };
   const live = options.live ?? false;
 
-  // The metrics file is read from where the last read stopped; only whole lines are sent.
+  // The metrics file is read from where the last read stopped; only whole lines are sent, and
+  // kept for pages that open later.
+  let history: string[] = [];
   let offset = 0;
   let partial = "";
   const decoder = new TextDecoder();
@@ -157,6 +159,7 @@ export async function serveRun(options: ServeRunOptions): Promise<RunServer> {
         // a new file (the run started again): read it from the start
         offset = 0;
         partial = "";
+        history = [];
       }
       if (size === offset) return [];
       await file.seek(offset, Deno.SeekMode.Start);
@@ -176,7 +179,6 @@ export async function serveRun(options: ServeRunOptions): Promise<RunServer> {
       file.close();
     }
   };
-  let history: string[] = [];
   let polling = false;
   const poll = async () => {
     if (polling) return;
@@ -184,7 +186,7 @@ export async function serveRun(options: ServeRunOptions): Promise<RunServer> {
     try {
       const lines = await readNew();
       if (lines.length === 0) return;
-      history = history.concat(lines);
+      for (const line of lines) history.push(line);
       for (const c of clients) if (!c.send("records", lines.join("\n"))) dropped.events++;
     } finally {
       polling = false;
@@ -260,7 +262,6 @@ export async function serveRun(options: ServeRunOptions): Promise<RunServer> {
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
 
-  // a status's history beside the records' (the page's frames/s curve), kept short
   return {
     url: `http://${host}:${addr.port}/`,
     dropped,
