@@ -491,7 +491,8 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
   // Pong's learner with a tenth of the entropy bonus and the learning rate held: with β = 0.01
   // two runs (25.8M frames annealed, 7.4M held) stayed at uniform play; with β = 0.001 the policy
   // left it within 2M frames and scored 3.3 a game by 7.4M, then stopped serving after lost lives
-  // (FireReset's FIRE falls inside the serve delay; results/breakout-*, README).
+  // while FireReset's FIRE fell inside the serve pause (the game now keeps that FIRE;
+  // results/breakout-*, README).
   breakout: { env: "BreakoutNoFrameskip-v4", ...ATARI, entropyCoef: 0.001, lrFinal: null },
   cartpole: {
     env: "CartPole-v1",

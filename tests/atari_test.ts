@@ -18,6 +18,7 @@ import {
   randomPolicy,
   Screen,
 } from "../envs/atari/mod.ts";
+import { atariPipeline, unwrap } from "../envs/wrappers/mod.ts";
 
 function pixel(obs: Uint8Array, row: number, col: number): number[] {
   const i = (row * 160 + col) * 3;
@@ -441,6 +442,53 @@ Deno.test("atari: Breakout needs FIRE to serve, loses 5 balls, then ends", () =>
   assert.deepEqual(lives, [4, 3, 2, 1, 0]);
   assert.equal(last!.terminated, true);
   assert.throws(() => env.step(1), /episode ended/);
+});
+
+Deno.test("atari: Breakout keeps a FIRE pressed during the pause after a lost ball", () => {
+  const env = makeBreakout();
+  env.reset({ seed: 4 });
+  const b = breakout(env);
+  for (let i = 0; i < 40 && !b.ballInPlay; i++) env.step(1);
+  assert.ok(b.ballInPlay, "FIRE serves the first ball");
+  b.placeBall(b.paddleX >> 4 > 80 ? 20 : 130, 150, 0, 24);
+  while (b.ballInPlay) env.step(0);
+  // one FIRE right after the loss, then NOOPs only: the ball comes when the pause ends
+  env.step(1);
+  let waited = 1;
+  while (!b.ballInPlay && waited < 100) {
+    env.step(0);
+    waited++;
+  }
+  assert.ok(b.ballInPlay, "the FIRE pressed during the pause served the ball");
+  assert.ok(waited >= 30, `served after the 30-frame pause, not before (${waited} frames)`);
+  // a FIRE before the ball was lost does not count for the next one
+  b.placeBall(b.paddleX >> 4 > 80 ? 20 : 130, 150, 0, 24);
+  while (b.ballInPlay) env.step(1);
+  for (let i = 0; i < 100; i++) env.step(0);
+  assert.equal(b.ballInPlay, false, "no serve without a FIRE after the loss");
+});
+
+Deno.test("atari: Breakout through the training pipeline serves after each lost life", () => {
+  // EpisodicLife ends the episode at a lost life; FireReset's FIRE on the next reset must serve,
+  // or a policy that never presses FIRE stalls until the time limit
+  const env = atariPipeline(makeAtari("BreakoutNoFrameskip-v4"), { seed: 3 });
+  const game = breakout(unwrap(env) as AtariEnv);
+  env.reset({ seed: 3 });
+  let lostLives = 0;
+  for (let t = 0; t < 5000 && lostLives < 3; t++) {
+    const r = env.step(0);
+    if (!r.terminated && !r.truncated) continue;
+    assert.equal(r.info.wasRealDone, false, "a lost life, not the game's end");
+    lostLives++;
+    env.reset();
+    let steps = 0;
+    while (!game.ballInPlay && steps < 10) {
+      env.step(0);
+      steps++;
+    }
+    assert.ok(game.ballInPlay, `served within 10 NOOP steps after life ${lostLives} was lost`);
+  }
+  assert.equal(lostLives, 3, "NOOP play loses lives (it does not stall)");
 });
 
 Deno.test("atari: Breakout paddle halves once the ball reaches the top wall", () => {

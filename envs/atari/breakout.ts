@@ -8,7 +8,10 @@
  *   top wall), and a 2×4 ball, both red.
  * - Controls: a paddle controller as in the ALE (RIGHT moves the paddle right, 23,000 units of
  *   resistance a frame, read a frame late and eased in). FIRE serves a new ball (5 balls a game)
- *   from below the bricks, aimed to land within 28 px of where the paddle is (seeded).
+ *   from below the bricks, aimed to land within 28 px of where the paddle is (seeded). After a
+ *   lost ball the next waits 30 frames; a FIRE pressed during that pause is kept and serves when
+ *   it ends, so the FIRE that `FireReset` presses a few frames after a lost life serves the
+ *   ball.
  * - The ball's horizontal speed depends on which of six sections of the paddle it meets; its
  *   speed goes up after 4 and 12 paddle hits and on first reaching the orange and red rows (per
  *   ball). A ball breaks one brick and turns back. Clearing the wall once brings a second wall.
@@ -44,12 +47,12 @@ export const BREAKOUT_BRICK_VALUES: readonly number[] = [7, 7, 4, 4, 1, 1];
 
 /**
  * Measured with `playGames` (`measure.ts`) over 100 games of `BreakoutNoFrameskip-v4` (env seeds
- * 0–99, policy generators 1000–1099): a uniformly random policy scores 1.88 a game (1.75 on
- * seeds 100–199) in games of about 720 frames; the ALE's random baseline is 1.7. The serve (aimed
+ * 0–99, policy generators 1000–1099): a uniformly random policy scores 1.74 a game (1.61 on
+ * seeds 100–199) in games of about 690 frames; the ALE's random baseline is 1.7. The serve (aimed
  * within 28 px of the paddle) was tuned to land there.
  */
 export const BREAKOUT_CALIBRATION = {
-  random: { meanScore: 1.88, meanFrames: 722 },
+  random: { meanScore: 1.74, meanFrames: 688 },
 } as const;
 
 const SUB = 16;
@@ -129,6 +132,7 @@ export class Breakout implements AtariGame {
   #wall = 1;
   #standing = 0;
   #serveTimer = 0;
+  #fireHeld = false;
   #scoreDirty = true;
   #screen: Screen | null = null;
   #rng: Rng | null = null;
@@ -148,6 +152,7 @@ export class Breakout implements AtariGame {
     this.#potTarget = this.paddleX;
     this.ballInPlay = false;
     this.#serveTimer = 0;
+    this.#fireHeld = false;
     this.#newBall();
     this.#scoreDirty = true;
     this.#screen = null;
@@ -172,8 +177,9 @@ export class Breakout implements AtariGame {
     this.paddleX += (target - this.paddleX) >> 1;
 
     if (!this.ballInPlay) {
+      if (input & INPUT_FIRE) this.#fireHeld = true;
       if (this.#serveTimer > 0) this.#serveTimer--;
-      else if (input & INPUT_FIRE) this.#serve();
+      else if (this.#fireHeld) this.#serve();
       return 0;
     }
     const prevY = this.ballY;
@@ -275,6 +281,7 @@ export class Breakout implements AtariGame {
     this.#orange = false;
     this.#red = false;
     this.#serveTimer = SERVE_DELAY;
+    this.#fireHeld = false;
   }
 
   #serve(): void {
