@@ -87,7 +87,10 @@ export { Cluster, ClusterError, parseClusterUrl } from "./algorithms/cluster.ts"
 // ---- models ----
 export { ActorCritic } from "./models/actor_critic.ts";
 export type { ModelDefinition } from "./models/actor_critic.ts";
-export { modelDefinition, policyFor } from "./models/mod.ts";
+export { atariFrameSize, GPU_MODEL_NAMES, modelDefinition, policyFor } from "./models/mod.ts";
+export { CONV1D_STACK, LARGE_CONV, SMALL_CONV } from "./models/families.ts";
+export { encode, encoderSpecs } from "./models/architecture.ts";
+export type { Activation, ConvLayer, DenseLayer, Layer } from "./models/architecture.ts";
 export { argmax, sampleCategorical, sampleGaussian } from "./models/heads.ts";
 export type { PolicyKind, PolicyOutputs } from "./models/heads.ts";
 
@@ -100,6 +103,8 @@ export { Rng } from "./autograd/random.ts";
 export type { Action, Env, Observation, ResetResult, Space, StepResult } from "./envs/core.ts";
 export { box, discrete, EnvError } from "./envs/core.ts";
 export { envSpec, listEnvs, makeEnv, rewardThreshold } from "./envs/registry.ts";
+export { makePipelineEnv, observationStatistics } from "./envs/pipeline.ts";
+export type { PipelineOptions } from "./envs/pipeline.ts";
 export { VectorEnv } from "./envs/vector.ts";
 export * from "./envs/wrappers/mod.ts";
 export { evaluatePolicy, playEpisode } from "./envs/evaluate.ts";

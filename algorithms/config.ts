@@ -4,21 +4,11 @@
  *
  * @module
  */
+import { GPU_MODEL_NAMES, MODEL_NAMES, type ModelName } from "../models/mod.ts";
 import { parseClusterUrl } from "./cluster.ts";
 
-/** Model families (see `models/`). */
-export const MODEL_NAMES = [
-  "small", // Atari conv+LSTM, 1×42×42 (pytorch-a3c)
-  "large", // Atari conv+maxpool+LSTM, 1×80×80 (rl_a3c_pytorch)
-  "small-ff", // the small conv stack without the LSTM
-  "large-ff", // the large conv stack without the LSTM
-  "mlp-lstm", // continuous control, a3c_continuous's MLP+LSTM
-  "conv1d-lstm", // continuous control over stacked frames
-  "mlp", // classic control, feed-forward actor-critic
-] as const;
-
-/** A model family name. */
-export type ModelName = typeof MODEL_NAMES[number];
+/** Model families (the registry is `models/mod.ts`). */
+export { MODEL_NAMES, type ModelName } from "../models/mod.ts";
 
 /** Optimizers the shared-memory trainer supports. */
 export const OPTIMIZER_NAMES = ["adam", "rmsprop"] as const;
@@ -132,9 +122,6 @@ export interface TrainConfig {
   /** Address the live page listens on (the loopback unless asked). */
   serveHost: string;
 }
-
-/** The model families A3G runs on the GPU. */
-export const A3G_MODEL_NAMES: readonly ModelName[] = ["small", "large", "small-ff", "large-ff"];
 
 /** How one field's value is checked, and parsed from the command line. */
 export interface FieldRule {
@@ -604,10 +591,10 @@ export function validateConfig(c: TrainConfig): void {
     "--chief only with --cluster redis://host:port/run-name",
   );
   check(
-    !c.a3g || c.model === "auto" || A3G_MODEL_NAMES.includes(c.model),
+    !c.a3g || c.model === "auto" || GPU_MODEL_NAMES.includes(c.model),
     "model",
     c.model,
-    `one of ${A3G_MODEL_NAMES.join(", ")} with --a3g (A3G runs the Atari conv models on the GPU)`,
+    `one of ${GPU_MODEL_NAMES.join(", ")} with --a3g (A3G runs the Atari conv models on the GPU)`,
   );
 }
 

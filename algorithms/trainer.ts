@@ -19,7 +19,8 @@ import { modelDefinition } from "../models/mod.ts";
 import { ConfigError, learningRate, type TrainConfig } from "./config.ts";
 import { claimRunDirectory, type RunLock } from "./run_directory.ts";
 import { Adam, type Optimizer, RMSprop } from "./optimizers.ts";
-import { makeTrainingEnv, observationStatistics, resolveModel } from "./training_env.ts";
+import { observationStatistics } from "../envs/pipeline.ts";
+import { makeTrainingEnv, resolveModel } from "./training_env.ts";
 import { Cluster, parseClusterUrl } from "./cluster.ts";
 import { type RunServer, serveRun } from "../web/server.ts";
 import {

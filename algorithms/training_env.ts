@@ -1,19 +1,16 @@
 /**
- * The env a learner or the evaluation worker plays: the registry's env wrapped in the pipeline its
- * seed project uses (rl_a3c_pytorch's Atari chain, a3c_continuous's walker chain, or the plain env).
+ * A run's env and model choice: the configuration's env built by `envs/pipeline.ts` at the frame
+ * size its model family was designed for, and the model family resolved to one that fits it.
  *
  * @module
  */
-import { atariEnvSpecs } from "../envs/atari/mod.ts";
 import type { Env } from "../envs/core.ts";
+import { isAtari, makePipelineEnv } from "../envs/pipeline.ts";
+import { envSpec } from "../envs/registry.ts";
+import type { RunningMeanStd } from "../envs/wrappers/running_mean_std.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
-import { modelDefinition } from "../models/mod.ts";
+import { atariFrameSize, modelDefinition } from "../models/mod.ts";
 import { greedyAction } from "./a3c.ts";
-import { envSpec, makeEnv } from "../envs/registry.ts";
-import { FrameStack } from "../envs/wrappers/frame_stack.ts";
-import { NormalizeObservation, type RunningMeanStd } from "../envs/wrappers/running_mean_std.ts";
-import { findWrapper } from "../envs/wrappers/wrapper.ts";
-import { atariPipeline, walkerPipeline } from "../envs/wrappers/presets.ts";
 import {
   ConfigError,
   MODEL_NAMES,
@@ -22,11 +19,6 @@ import {
   validateConfig,
 } from "./config.ts";
 
-/** Whether an env id (or alias) is one of the Atari games. */
-export function isAtari(id: string): boolean {
-  return atariEnvSpecs.includes(envSpec(id));
-}
-
 /** Raw frames per agent step: the frame skip on NoFrameskip Atari ids, else 1. */
 export function framesPerStep(config: TrainConfig): number {
   const spec = envSpec(config.env);
@@ -34,18 +26,9 @@ export function framesPerStep(config: TrainConfig): number {
 }
 
 /**
- * The per-dimension observation statistics of an env built by `makeTrainingEnv` (the walkers'),
- * or null when its pipeline has none.
- */
-export function observationStatistics(env: Env): RunningMeanStd | null {
-  return findWrapper(env, NormalizeObservation)?.rms ?? null;
-}
-
-/**
- * Builds the env of a run for one learner or evaluator. `rms` gives the walker pipeline the
- * observation statistics to normalise with (the run's shared ones); new ones otherwise.
- * `atariOptions` go to the Atari env itself (e.g. `{ frameskip: 1 }`, which makes `ALE/Pong-v5`
- * take the NoFrameskip chain with its sticky actions kept per emulated frame).
+ * Builds the env of a run for one learner or evaluator (see `makePipelineEnv`): frames at the
+ * model family's size, the run's skip, episode limit and frame stack. `rms`: the run's shared
+ * observation statistics (walkers).
  */
 export function makeTrainingEnv(
   config: TrainConfig,
@@ -53,28 +36,15 @@ export function makeTrainingEnv(
   rms?: RunningMeanStd,
   atariOptions: Record<string, unknown> = {},
 ): Env {
-  const spec = envSpec(config.env);
-  let env: Env;
-  if (!isAtari(spec.id) && Object.keys(atariOptions).length > 0) {
-    throw new ConfigError(
-      `${config.env} is not an Atari env; options ${
-        Object.keys(atariOptions).join(", ")
-      } apply only to Atari ids`,
-    );
-  }
-  if (isAtari(spec.id)) {
-    env = atariPipeline(makeEnv(spec.id, atariOptions), {
-      size: config.model.startsWith("small") ? 42 : 80,
-      skip: config.skipRate,
-      maxEpisodeLength: config.maxEpisodeLength,
-      seed,
-    });
-  } else if (spec.id.startsWith("BipedalWalker")) {
-    env = walkerPipeline(makeEnv(spec.id), { maxEpisodeSteps: config.maxEpisodeLength, rms });
-  } else {
-    env = makeEnv(spec.id, { maxEpisodeSteps: config.maxEpisodeLength });
-  }
-  return config.stackFrames > 1 ? new FrameStack(env, config.stackFrames) : env;
+  return makePipelineEnv(config.env, {
+    seed,
+    frameSize: atariFrameSize(config.model),
+    skip: config.skipRate,
+    maxEpisodeLength: config.maxEpisodeLength,
+    stackFrames: config.stackFrames,
+    rms,
+    atariOptions,
+  });
 }
 
 /** Whether model family `name` can play the run's env: one forward on a blank observation. */

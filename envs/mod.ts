@@ -18,4 +18,10 @@ export {
   rewardThreshold,
 } from "./registry.ts";
 export { VectorEnv, type VectorStepResult } from "./vector.ts";
+export {
+  isAtari,
+  makePipelineEnv,
+  observationStatistics,
+  type PipelineOptions,
+} from "./pipeline.ts";
 export * from "./box2d/mod.ts";

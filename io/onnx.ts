@@ -13,7 +13,8 @@
  * | outputs `mean`, `variance` | `[N, D]` | continuous actions (diagonal Gaussian) |
  * | outputs `h_out`, `c_out` | `[N, H]` | LSTM models: the state after the step |
  *
- * `N` is symbolic, so one file serves any batch. A graph computes one step of the model (what
+ * The encoder's nodes are made from the model's layer description (`models/architecture.ts`), the
+ * one the CPU model and the GPU program read. `N` is symbolic, so one file serves any batch. A graph computes one step of the model (what
  * `ActorCritic.sequence(obs, 1, state)` does); the caller feeds `h_out`, `c_out` back as the next
  * `h`, `c`. The LSTM cell is built from Gemm, Split, Sigmoid, Tanh, Mul and Add in PyTorch's gate
  * order (i, f, g, o), so its weights are the model's own, unreordered.
@@ -32,23 +33,13 @@
  */
 import protobuf from "npm:protobufjs@7.6.6";
 import type { ActorCritic } from "../models/actor_critic.ts";
+import type { Activation, Layer } from "../models/architecture.ts";
 import { MIN_VARIANCE, type PolicyKind } from "../models/heads.ts";
 
 /** The ONNX operator set version the exported graphs use (default domain). */
 export const ONNX_OPSET = 17;
 /** The ONNX IR version written into exported models (the one that goes with opset 17). */
 export const ONNX_IR_VERSION = 8;
-/** The model families {@link exportOnnx} can export. */
-export const ONNX_FAMILIES: readonly string[] = [
-  "small",
-  "small-ff",
-  "large",
-  "large-ff",
-  "mlp-lstm",
-  "conv1d-lstm",
-  "mlp",
-];
-
 /** A model that cannot be exported, or an ONNX file that cannot be read; the message says why. */
 export class OnnxError extends Error {
   /** @param message what is wrong; @param cause the underlying error. */
@@ -265,34 +256,41 @@ function flatten(g: GraphBuilder, x: string): string {
   return g.op("Flatten", [x], [int("axis", 1)]);
 }
 
-/** pytorch-a3c's conv stack: 4× conv 3×3 stride 2 pad 1 + ELU. */
-function smallEncoder(g: GraphBuilder, x: string): string {
-  for (const name of ["conv1", "conv2", "conv3", "conv4"]) {
-    x = g.op("Elu", [g.conv(name, x, 2, 1)], [float("alpha", 1)]);
+/** `x` after `activation`. */
+function activate(g: GraphBuilder, x: string, activation: Activation, layer: string): string {
+  if (typeof activation === "object") return g.leakyRelu(x, activation.leakyRelu);
+  if (activation === "elu") return g.op("Elu", [x], [float("alpha", 1)]);
+  if (activation === "relu" || activation === "tanh") {
+    return g.op(activation === "relu" ? "Relu" : "Tanh", [x]);
   }
-  return flatten(g, x);
+  throw new OnnxError(
+    `onnx export: layer '${layer}' has activation '${activation}', expected elu, relu, tanh or ` +
+      "leaky ReLU",
+  );
 }
 
-/** rl_a3c_pytorch's conv stack: conv (paddings 2, 1, 1, 1) → max-pool 2 → ReLU, four times. */
-function largeEncoder(g: GraphBuilder, x: string): string {
-  const paddings = [2, 1, 1, 1];
-  ["conv1", "conv2", "conv3", "conv4"].forEach((name, k) => {
-    const pooled = g.op("MaxPool", [g.conv(name, x, 1, paddings[k])], [
-      ints("kernel_shape", [2, 2]),
-      ints("strides", [2, 2]),
-    ]);
-    x = g.op("Relu", [pooled]);
-  });
-  return flatten(g, x);
-}
-
-/** The Conv1d stack over stacked frames: paddings 1, 1, 1, 0, LeakyReLU(0.1). */
-function conv1dEncoder(g: GraphBuilder, x: string): string {
-  const paddings = [1, 1, 1, 0];
-  ["conv1", "conv2", "conv3", "conv4"].forEach((name, k) => {
-    x = g.leakyRelu(g.conv(name, x, 1, paddings[k]), 0.1);
-  });
-  return flatten(g, x);
+/** The encoder's layers as nodes: `[N, ...observationShape]` → `[N, features]`. */
+function encoder(g: GraphBuilder, layers: readonly Layer[], x: string, rank: number): string {
+  for (const layer of layers) {
+    if (layer.op === "conv") {
+      let y = g.conv(layer.name, x, layer.stride, layer.padding);
+      if (layer.pool !== null) {
+        y = g.op("MaxPool", [y], [
+          ints("kernel_shape", [layer.pool, layer.pool]),
+          ints("strides", [layer.pool, layer.pool]),
+        ]);
+      }
+      x = activate(g, y, layer.activation, layer.name);
+    } else if (layer.op === "dense") {
+      if (rank > 2) x = flatten(g, x);
+      rank = 2;
+      x = activate(g, g.dense(layer.name, x), layer.activation, layer.name);
+    } else {
+      const { op, name } = layer as { op: string; name: string };
+      throw new OnnxError(`onnx export: layer '${name}' is a '${op}', expected conv or dense`);
+    }
+  }
+  return rank > 2 ? flatten(g, x) : x;
 }
 
 /** `[N, 1]` → `[N]`. */
@@ -329,35 +327,6 @@ function lstmCell(g: GraphBuilder, prefix: string, x: string, h: string, c: stri
   return g.op("Mul", [g.op("Sigmoid", [o]), g.op("Tanh", [cOut])], [], "h_out");
 }
 
-/** The encoder of family `name` (features for the LSTM or the heads). */
-function encoder(g: GraphBuilder, name: string, obs: string): string {
-  switch (name) {
-    case "small":
-      return smallEncoder(g, obs);
-    case "small-ff":
-      return g.op("Relu", [g.dense("fc", smallEncoder(g, obs))]);
-    case "large":
-      return largeEncoder(g, obs);
-    case "large-ff":
-      return g.op("Relu", [g.dense("fc", largeEncoder(g, obs))]);
-    case "mlp-lstm": {
-      const x = g.leakyRelu(g.dense("fc1", flatten(g, obs)), 0.25);
-      return g.leakyRelu(g.dense("fc2", x), 0.25);
-    }
-    case "conv1d-lstm":
-      return conv1dEncoder(g, obs);
-    case "mlp": {
-      const x = g.op("Tanh", [g.dense("fc1", flatten(g, obs))]);
-      return g.op("Tanh", [g.dense("fc2", x)]);
-    }
-  }
-  throw new OnnxError(
-    `onnx export: model family '${name}' has no ONNX graph, expected one of ${
-      ONNX_FAMILIES.join(", ")
-    }`,
-  );
-}
-
 /**
  * The model as a serialized ONNX `ModelProto` (opset {@link ONNX_OPSET}): one step of the model,
  * weights included. See the module documentation for the graph's inputs and outputs.
@@ -369,7 +338,7 @@ export function exportOnnx(model: ActorCritic, options: OnnxExportOptions = {}):
   const inputs = [
     valueInfo("obs", ["N", ...def.observationShape], "observations, one row per environment"),
   ];
-  let hidden = encoder(g, def.name, obs);
+  let hidden = encoder(g, def.encoder, obs, def.observationShape.length + 1);
   if (def.lstm !== null) {
     const size = def.lstm.hiddenSize;
     const h = g.fresh("h"), c = g.fresh("c");

@@ -13,6 +13,7 @@ import { lstmCellProjected, lstmInputProjection, type LstmState } from "../autog
 import { concat, mul, slice } from "../autograd/ops/mod.ts";
 import { Parameters, type ParameterSpec } from "../autograd/parameters.ts";
 import { formatShape, Tensor, zeros } from "../autograd/tensor.ts";
+import { encode, type Layer } from "./architecture.ts";
 import type { PolicyKind, PolicyOutputs } from "./heads.ts";
 
 /** What a model family declares. */
@@ -25,8 +26,8 @@ export interface ModelDefinition {
   readonly policy: PolicyKind;
   /** Every parameter, in checkpoint order. */
   readonly specs: readonly ParameterSpec[];
-  /** Encoder: `[N, ...observationShape]` → features `[N, featureSize]`. */
-  encode(p: Parameters, x: Tensor): Tensor;
+  /** Encoder layers: `[N, ...observationShape]` → features `[N, featureSize]` (see `architecture.ts`). */
+  readonly encoder: readonly Layer[];
   /** The LSTM cell's parameter prefix and width, or null for a feed-forward model. */
   readonly lstm: { readonly prefix: string; readonly hiddenSize: number } | null;
   /** Heads: hidden `[N, H]` (the features when there is no LSTM) → value and policy. */
@@ -104,7 +105,7 @@ export class ActorCritic {
         }]`,
       );
     }
-    const features = def.encode(p, obs);
+    const features = encode(def.encoder, p, obs);
     if (def.lstm === null) return { outputs: def.heads(p, features), state: null };
 
     const batch = rows / steps;

@@ -22,27 +22,18 @@ import {
   xavierUniform,
   zeros,
 } from "../autograd/init.ts";
+import { leakyRelu, linear, reshape, tanh } from "../autograd/ops/mod.ts";
 import {
-  conv1d,
-  conv2d,
-  elu,
-  flatten,
-  leakyRelu,
-  linear,
-  maxPool2d,
-  relu,
-  reshape,
-  tanh,
-} from "../autograd/ops/mod.ts";
-import {
-  convSpecs,
+  type LayerInits,
   linearSpecs,
   lstmCellSpecs,
+  type LstmInits,
   type Parameters,
   type ParameterSpec,
 } from "../autograd/parameters.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import type { ModelDefinition } from "./actor_critic.ts";
+import { type ConvLayer, type DenseLayer, encoderSpecs, type Layer } from "./architecture.ts";
 import { type PolicyKind, type PolicyOutputs, squashedVariance } from "./heads.ts";
 
 const ZERO = zeros();
@@ -78,45 +69,61 @@ function requireCategorical(family: string, policy: PolicyKind): number {
   return policy.actions;
 }
 
-/** pytorch-a3c's conv stack: 4× conv 32@3×3 stride 2 pad 1 + ELU, 1×42×42 → 288. */
-function smallConvSpecs(channels: number): ParameterSpec[] {
-  const glorot = { weight: xavierUniform(), bias: ZERO };
-  return [
-    ...convSpecs("conv1", channels, 32, [3, 3], glorot),
-    ...convSpecs("conv2", 32, 32, [3, 3], glorot),
-    ...convSpecs("conv3", 32, 32, [3, 3], glorot),
-    ...convSpecs("conv4", 32, 32, [3, 3], glorot),
-  ];
+/** Four conv layers `conv1`..`conv4` sharing stride, pool, activation and init. */
+function convStack(
+  layers: readonly { channels: number; kernel: number; padding: number }[],
+  shared: Pick<ConvLayer, "stride" | "pool" | "activation" | "init">,
+): ConvLayer[] {
+  return layers.map((l, i) => ({ op: "conv", name: `conv${i + 1}`, ...l, ...shared }));
 }
 
-function smallEncode(p: Parameters, x: Tensor): Tensor {
-  for (const name of ["conv1", "conv2", "conv3", "conv4"]) {
-    x = elu(conv2d(x, p.get(`${name}.weight`), p.get(`${name}.bias`), { stride: 2, padding: 1 }));
-  }
-  return flatten(x, 1);
-}
+/** The frame side pytorch-a3c's network takes (1×42×42). */
+export const SMALL_FRAME = 42;
+/** The frame side rl_a3c_pytorch's network takes (1×80×80). */
+export const LARGE_FRAME = 80;
 
-/** rl_a3c_pytorch's conv stack, 1×80×80 → 64×4×4 = 1024; weights PyTorch default × √2. */
-function largeConvSpecs(channels: number): ParameterSpec[] {
-  const init = { weight: scaled(pytorchConvWeight(), gain("relu")), bias: ZERO };
-  return [
-    ...convSpecs("conv1", channels, 32, [5, 5], init),
-    ...convSpecs("conv2", 32, 32, [5, 5], init),
-    ...convSpecs("conv3", 32, 64, [4, 4], init),
-    ...convSpecs("conv4", 64, 64, [3, 3], init),
-  ];
-}
+/** pytorch-a3c's conv stack: 4× conv 32@3×3 stride 2 pad 1 + ELU (1×42×42 → 32×3×3 = 288). */
+export const SMALL_CONV: readonly ConvLayer[] = convStack(
+  new Array(4).fill({ channels: 32, kernel: 3, padding: 1 }),
+  { stride: 2, pool: null, activation: "elu", init: { weight: xavierUniform(), bias: ZERO } },
+);
 
-const LARGE_PADDING: Record<string, number> = { conv1: 2, conv2: 1, conv3: 1, conv4: 1 };
+const RELU_INIT: LayerInits = { weight: scaled(pytorchConvWeight(), gain("relu")), bias: ZERO };
 
-function largeEncode(p: Parameters, x: Tensor): Tensor {
-  for (const name of ["conv1", "conv2", "conv3", "conv4"]) {
-    const y = conv2d(x, p.get(`${name}.weight`), p.get(`${name}.bias`), {
-      padding: LARGE_PADDING[name],
-    });
-    x = relu(maxPool2d(y, 2));
-  }
-  return flatten(x, 1);
+/**
+ * rl_a3c_pytorch's conv stack: conv (paddings 2, 1, 1, 1) → max-pool 2 → ReLU, four times
+ * (1×80×80 → 64×4×4 = 1024); weights PyTorch's default × √2.
+ */
+export const LARGE_CONV: readonly ConvLayer[] = convStack([
+  { channels: 32, kernel: 5, padding: 2 },
+  { channels: 32, kernel: 5, padding: 1 },
+  { channels: 64, kernel: 4, padding: 1 },
+  { channels: 64, kernel: 3, padding: 1 },
+], { stride: 1, pool: 2, activation: "relu", init: RELU_INIT });
+
+const CONV1D_LEAK = 0.1;
+
+/** The Conv1d stack over stacked frames: paddings 1, 1, 1, 0, LeakyReLU(0.1). */
+export const CONV1D_STACK: readonly ConvLayer[] = convStack([
+  { channels: 32, kernel: 3, padding: 1 },
+  { channels: 32, kernel: 3, padding: 1 },
+  { channels: 64, kernel: 2, padding: 1 },
+  { channels: 64, kernel: 1, padding: 0 },
+], {
+  stride: 1,
+  pool: null,
+  activation: { leakyRelu: CONV1D_LEAK },
+  init: { weight: scaled(xavierUniform(), gain("leaky_relu", CONV1D_LEAK)), bias: ZERO },
+});
+
+/** A dense layer. */
+function denseLayer(
+  name: string,
+  features: number,
+  activation: DenseLayer["activation"],
+  init: LayerInits,
+): DenseLayer {
+  return { op: "dense", name, features, activation, init };
 }
 
 /** Options every family accepts. */
@@ -129,45 +136,43 @@ export interface FamilyOptions {
   hiddenSize: number;
 }
 
-/** `small` (LSTM) or `small-ff`: pytorch-a3c's network on 1×42×42 (or C×42×42) frames. */
-export function smallAtari(o: FamilyOptions, recurrent = true): ModelDefinition {
-  const actions = requireCategorical("small", o.policy);
-  const [channels] = o.observationShape;
-  const features = 32 * 3 * 3;
-  const body = recurrent
-    ? lstmCellSpecs("lstm", features, o.hiddenSize, { biasIh: ZERO, biasHh: ZERO })
-    : linearSpecs("fc", features, o.hiddenSize, { weight: xavierUniform(), bias: ZERO });
+/** An Atari family: a conv stack, then an LSTM (`recurrent`) or a dense ReLU layer `fc`, then heads. */
+function atariFamily(
+  name: string,
+  conv: readonly ConvLayer[],
+  o: FamilyOptions,
+  recurrent: boolean,
+  fcInit: LayerInits,
+  lstmInit: LstmInits | "rl_a3c",
+): ModelDefinition {
+  const actions = requireCategorical(name, o.policy);
+  const h = o.hiddenSize;
+  const encoder: Layer[] = recurrent ? [...conv] : [...conv, denseLayer("fc", h, "relu", fcInit)];
+  const { specs, features } = encoderSpecs(encoder, o.observationShape);
   return {
-    name: recurrent ? "small" : "small-ff",
+    name: recurrent ? name : `${name}-ff`,
     observationShape: o.observationShape,
     policy: o.policy,
-    specs: [...smallConvSpecs(channels), ...body, ...atariHeads(o.hiddenSize, actions)],
-    encode: recurrent ? smallEncode : (p, x) => relu(dense(p, "fc", smallEncode(p, x))),
-    lstm: recurrent ? { prefix: "lstm", hiddenSize: o.hiddenSize } : null,
+    specs: [
+      ...specs,
+      ...(recurrent ? lstmCellSpecs("lstm", features, h, lstmInit) : []),
+      ...atariHeads(h, actions),
+    ],
+    encoder,
+    lstm: recurrent ? { prefix: "lstm", hiddenSize: h } : null,
     heads: categoricalHeads,
   };
 }
 
+/** `small` (LSTM) or `small-ff`: pytorch-a3c's network on 1×42×42 (or C×42×42) frames. */
+export function smallAtari(o: FamilyOptions, recurrent = true): ModelDefinition {
+  const fcInit = { weight: xavierUniform(), bias: ZERO };
+  return atariFamily("small", SMALL_CONV, o, recurrent, fcInit, { biasIh: ZERO, biasHh: ZERO });
+}
+
 /** `large` (LSTM) or `large-ff`: rl_a3c_pytorch's network on 1×80×80 frames. */
 export function largeAtari(o: FamilyOptions, recurrent = true): ModelDefinition {
-  const actions = requireCategorical("large", o.policy);
-  const [channels] = o.observationShape;
-  const features = 64 * 4 * 4;
-  const body = recurrent
-    ? lstmCellSpecs("lstm", features, o.hiddenSize, "rl_a3c")
-    : linearSpecs("fc", features, o.hiddenSize, {
-      weight: scaled(pytorchConvWeight(), gain("relu")),
-      bias: ZERO,
-    });
-  return {
-    name: recurrent ? "large" : "large-ff",
-    observationShape: o.observationShape,
-    policy: o.policy,
-    specs: [...largeConvSpecs(channels), ...body, ...atariHeads(o.hiddenSize, actions)],
-    encode: recurrent ? largeEncode : (p, x) => relu(dense(p, "fc", largeEncode(p, x))),
-    lstm: recurrent ? { prefix: "lstm", hiddenSize: o.hiddenSize } : null,
-    heads: categoricalHeads,
-  };
+  return atariFamily("large", LARGE_CONV, o, recurrent, RELU_INIT, "rl_a3c");
 }
 
 const LEAK = 0.25;
@@ -198,28 +203,38 @@ function requireGaussian(family: string, policy: PolicyKind): number {
   return policy.dims;
 }
 
-/** `mlp-lstm`: a3c_continuous's walker network (D → 2H → H LeakyReLU(0.25) → LSTM H → heads). */
-export function mlpLstm(o: FamilyOptions): ModelDefinition {
-  const dims = requireGaussian("mlp-lstm", o.policy);
-  const inputs = o.observationShape.reduce((a, b) => a * b, 1);
+/** A Gaussian family: `encoder`, then an LSTM of width H, then a3c_continuous's heads. */
+function continuousFamily(
+  name: string,
+  o: FamilyOptions,
+  encoder: Layer[],
+  lstmInit: LstmInits | "rl_a3c",
+): ModelDefinition {
+  const dims = requireGaussian(name, o.policy);
   const h = o.hiddenSize;
+  const { specs, features } = encoderSpecs(encoder, o.observationShape);
   return {
-    name: "mlp-lstm",
+    name,
     observationShape: o.observationShape,
     policy: o.policy,
     specs: [
-      ...linearSpecs("fc1", inputs, 2 * h, { weight: kaimingUniform(LEAK, "fan_in") }),
-      ...linearSpecs("fc2", 2 * h, h, { weight: kaimingUniform(LEAK, "fan_out") }),
-      ...lstmCellSpecs("lstm", h, h),
+      ...specs,
+      ...lstmCellSpecs("lstm", features, h, lstmInit),
       ...continuousHeadSpecs(h, dims),
     ],
-    encode: (p, x) => {
-      const flat = reshape(x, [x.shape[0], inputs]);
-      return leakyRelu(dense(p, "fc2", leakyRelu(dense(p, "fc1", flat), LEAK)), LEAK);
-    },
+    encoder,
     lstm: { prefix: "lstm", hiddenSize: h },
     heads: continuousHeads,
   };
+}
+
+/** `mlp-lstm`: a3c_continuous's walker network (D → 2H → H LeakyReLU(0.25) → LSTM H → heads). */
+export function mlpLstm(o: FamilyOptions): ModelDefinition {
+  const h = o.hiddenSize, leaky = { leakyRelu: LEAK };
+  return continuousFamily("mlp-lstm", o, [
+    denseLayer("fc1", 2 * h, leaky, { weight: kaimingUniform(LEAK, "fan_in") }),
+    denseLayer("fc2", h, leaky, { weight: kaimingUniform(LEAK, "fan_out") }),
+  ], {});
 }
 
 /**
@@ -227,75 +242,33 @@ export function mlpLstm(o: FamilyOptions): ModelDefinition {
  * CONV model, with the Gaussian variance head its current code lacks.
  */
 export function conv1dLstm(o: FamilyOptions): ModelDefinition {
-  const dims = requireGaussian("conv1d-lstm", o.policy);
   if (o.observationShape.length !== 2) {
     throw new RangeError(
       `model conv1d-lstm: observations must be [frames, values], got [${o.observationShape}]`,
     );
   }
-  const [frames, length] = o.observationShape;
-  const leak = 0.1;
-  const init = { weight: scaled(xavierUniform(), gain("leaky_relu", leak)), bias: ZERO };
-  const layers: [string, number, number, number, number][] = [
-    ["conv1", frames, 32, 3, 1],
-    ["conv2", 32, 32, 3, 1],
-    ["conv3", 32, 64, 2, 1],
-    ["conv4", 64, 64, 1, 0],
-  ];
-  let out = length;
-  for (const [, , , k, pad] of layers) out = out + 2 * pad - k + 1;
-  const h = o.hiddenSize;
-  return {
-    name: "conv1d-lstm",
-    observationShape: o.observationShape,
-    policy: o.policy,
-    specs: [
-      ...layers.flatMap(([name, cin, cout, k]) => convSpecs(name, cin, cout, [k], init)),
-      ...lstmCellSpecs("lstm", 64 * out, h, "rl_a3c"),
-      ...continuousHeadSpecs(h, dims),
-    ],
-    encode: (p, x) => {
-      for (const [name, , , , pad] of layers) {
-        x = leakyRelu(
-          conv1d(x, p.get(`${name}.weight`), p.get(`${name}.bias`), { padding: pad }),
-          leak,
-        );
-      }
-      return flatten(x, 1);
-    },
-    lstm: { prefix: "lstm", hiddenSize: h },
-    heads: continuousHeads,
-  };
+  return continuousFamily("conv1d-lstm", o, [...CONV1D_STACK], "rl_a3c");
 }
 
 /** `mlp`: a feed-forward actor-critic for classic control (2× Linear H + tanh, shared trunk). */
 export function mlp(o: FamilyOptions): ModelDefinition {
-  const inputs = o.observationShape.reduce((a, b) => a * b, 1);
   const h = o.hiddenSize;
-  const trunk = [
-    ...linearSpecs("fc1", inputs, h, { weight: orthogonal(Math.SQRT2), bias: ZERO }),
-    ...linearSpecs("fc2", h, h, { weight: orthogonal(Math.SQRT2), bias: ZERO }),
-  ];
-  const encode = (p: Parameters, x: Tensor) =>
-    tanh(dense(p, "fc2", tanh(dense(p, "fc1", reshape(x, [x.shape[0], inputs])))));
-  if (o.policy.kind === "categorical") {
-    return {
-      name: "mlp",
-      observationShape: o.observationShape,
-      policy: o.policy,
-      specs: [...trunk, ...atariHeads(h, o.policy.actions)],
-      encode,
-      lstm: null,
-      heads: categoricalHeads,
-    };
-  }
+  const init = { weight: orthogonal(Math.SQRT2), bias: ZERO };
+  const encoder = [denseLayer("fc1", h, "tanh", init), denseLayer("fc2", h, "tanh", init)];
+  const { specs } = encoderSpecs(encoder, o.observationShape);
+  const categorical = o.policy.kind === "categorical";
   return {
     name: "mlp",
     observationShape: o.observationShape,
     policy: o.policy,
-    specs: [...trunk, ...continuousHeadSpecs(h, o.policy.dims)],
-    encode,
+    specs: [
+      ...specs,
+      ...(o.policy.kind === "categorical"
+        ? atariHeads(h, o.policy.actions)
+        : continuousHeadSpecs(h, o.policy.dims)),
+    ],
+    encoder,
     lstm: null,
-    heads: continuousHeads,
+    heads: categorical ? categoricalHeads : continuousHeads,
   };
 }

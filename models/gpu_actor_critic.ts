@@ -33,12 +33,35 @@ import {
 } from "../autograd/backends/webgpu/mod.ts";
 import type { ParameterLayout, ParameterSlot } from "../autograd/parameters.ts";
 import type { ModelDefinition } from "./actor_critic.ts";
+import type { ConvLayer as ConvSpec, Layer } from "./architecture.ts";
 
-/** The model families the GPU program runs (the Atari conv stacks, with or without the LSTM). */
-export const GPU_MODEL_NAMES = ["small", "large", "small-ff", "large-ff"] as const;
+/**
+ * Why the GPU program cannot run `definition`, or null when it can: it runs a categorical policy
+ * over `[C, H, W]` frames through 2-D conv layers (ELU or ReLU, optional max-pool), then an LSTM,
+ * or one dense ReLU layer `fc`.
+ */
+export function gpuUnsupported(definition: ModelDefinition): string | null {
+  if (definition.policy.kind !== "categorical") return "it needs a discrete action space";
+  if (definition.observationShape.length !== 3) return "it needs [C, H, W] frames";
+  const layers = definition.encoder;
+  const convs = layers.filter((l) => l.op === "conv");
+  const rest = layers.slice(convs.length);
+  if (convs.length === 0) return "it needs a conv stack";
+  for (const l of convs) {
+    if (l.op !== "conv" || (l.activation !== "elu" && l.activation !== "relu")) {
+      return `conv layer ${l.name} must come first and use ELU or ReLU`;
+    }
+  }
+  const fc = definition.lstm === null && rest.length === 1 && rest[0].name === "fc" &&
+    rest[0].activation === "relu";
+  if (!(definition.lstm !== null ? rest.length === 0 : fc)) {
+    return "after the conv stack it runs an LSTM or one dense ReLU layer fc";
+  }
+  return null;
+}
 
-/** One conv layer: conv2d, then (large) max-pool 2, then the activation. */
-interface ConvLayer {
+/** One conv layer: conv2d, then (if any) max-pool, then the activation. */
+export interface GpuConvLayer {
   name: string;
   /** The conv's shape with batch 1 (the batch is set per call). */
   shape: Conv2dShape;
@@ -55,6 +78,45 @@ interface ConvSaved {
   conv: GpuArray | null;
   pooled: GpuArray | null;
   output: GpuArray;
+}
+
+/** The GPU shapes (batch 1) of the conv layers of `layers` over `[C, H, W]` frames. */
+export function gpuConvLayers(
+  layers: readonly Layer[],
+  frame: readonly number[],
+): GpuConvLayer[] {
+  let [c, h, w] = frame;
+  return layers.filter((l): l is ConvSpec => l.op === "conv").map((layer) => {
+    const shape: Conv2dShape = {
+      batch: 1,
+      inChannels: c,
+      height: h,
+      width: w,
+      outChannels: layer.channels,
+      kernelH: layer.kernel,
+      kernelW: layer.kernel,
+      stride: layer.stride,
+      padding: layer.padding,
+    };
+    let { outH, outW } = conv2dOutputSize(shape);
+    let pool: Pool2dShape | null = null;
+    if (layer.pool !== null) {
+      const k = layer.pool;
+      pool = {
+        batch: 1,
+        channels: layer.channels,
+        height: outH,
+        width: outW,
+        kernel: k,
+        stride: k,
+      };
+      outH = Math.floor((outH - k) / k) + 1;
+      outW = Math.floor((outW - k) / k) + 1;
+    }
+    [c, h, w] = [layer.channels, outH, outW];
+    const activation = layer.activation as "elu" | "relu";
+    return { name: layer.name, shape, pool, activation, outSize: c * h * w };
+  });
 }
 
 /** The LSTM state of `batch` environments on the GPU (`[batch, hidden]` each). */
@@ -107,7 +169,7 @@ export class GpuActorCritic {
   readonly hiddenSize: number;
   /** Whether the model has an LSTM. */
   readonly recurrent: boolean;
-  readonly #layers: ConvLayer[];
+  readonly #layers: GpuConvLayer[];
   readonly #features: number;
   /** Rows the conv stack takes per dispatch (the adapter's storage-buffer limit). */
   readonly #chunkRows: number;
@@ -117,7 +179,7 @@ export class GpuActorCritic {
   readonly #ones = new Map<number, GpuArray>();
 
   /**
-   * Allocates the weights and gradients of `definition` (a family in `GPU_MODEL_NAMES`) laid out as
+   * Allocates the weights and gradients of `definition` (one `gpuUnsupported` accepts) laid out as
    * `layout`; call `load` before the first forward. The conv stack runs on at most as many rows at
    * once as fit the adapter's storage-buffer limit, or `options.chunkRows`.
    */
@@ -128,49 +190,26 @@ export class GpuActorCritic {
     options: { chunkRows?: number } = {},
   ) {
     const name = definition.name;
-    if (!(GPU_MODEL_NAMES as readonly string[]).includes(name)) {
-      throw new RangeError(
-        `GpuActorCritic: model ${name} has no GPU program; A3G runs ${GPU_MODEL_NAMES.join(", ")}`,
-      );
-    }
-    if (definition.policy.kind !== "categorical") {
-      throw new RangeError(`GpuActorCritic: model ${name} needs a discrete action space`);
+    const unsupported = gpuUnsupported(definition);
+    if (unsupported !== null) {
+      throw new RangeError(`GpuActorCritic: model ${name} has no GPU program: ${unsupported}`);
     }
     for (const slot of layout.slots) this.#slots.set(slot.name, slot);
-    this.actions = definition.policy.actions;
+    this.actions = (definition.policy as { actions: number }).actions;
     this.recurrent = definition.lstm !== null;
     const [channels, height, width] = definition.observationShape;
     this.observationSize = channels * height * width;
-    const large = name.startsWith("large");
-    const paddings = [2, 1, 1, 1];
-    let [c, h, w] = [channels, height, width];
-    this.#layers = ["conv1", "conv2", "conv3", "conv4"].map((layer, i) => {
-      const [outC, inC, kH, kW] = this.#slot(`${layer}.weight`).shape;
-      if (inC !== c) {
-        throw new RangeError(`GpuActorCritic: ${layer} takes ${inC} channels, got ${c}`);
+    this.#layers = gpuConvLayers(definition.encoder, definition.observationShape);
+    for (const { name, shape } of this.#layers) {
+      const want = [shape.outChannels, shape.inChannels, shape.kernelH, shape.kernelW];
+      const have = this.#slot(`${name}.weight`).shape;
+      if (have.join() !== want.join()) {
+        throw new RangeError(
+          `GpuActorCritic: ${name}.weight is [${have}] in the layout, the model needs [${want}]`,
+        );
       }
-      const shape: Conv2dShape = {
-        batch: 1,
-        inChannels: c,
-        height: h,
-        width: w,
-        outChannels: outC,
-        kernelH: kH,
-        kernelW: kW,
-        stride: large ? 1 : 2,
-        padding: large ? paddings[i] : 1,
-      };
-      let { outH, outW } = conv2dOutputSize(shape);
-      let pool: Pool2dShape | null = null;
-      if (large) {
-        pool = { batch: 1, channels: outC, height: outH, width: outW, kernel: 2, stride: 2 };
-        outH = Math.floor((outH - 2) / 2) + 1;
-        outW = Math.floor((outW - 2) / 2) + 1;
-      }
-      [c, h, w] = [outC, outH, outW];
-      return { name: layer, shape, pool, activation: large ? "relu" : "elu", outSize: c * h * w };
-    });
-    this.#features = c * h * w;
+    }
+    this.#features = this.#layers[this.#layers.length - 1].outSize;
     // The largest per-row array of the conv stack decides how many rows one dispatch may take.
     let perRow = this.observationSize;
     for (const l of this.#layers) {

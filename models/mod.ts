@@ -5,19 +5,23 @@
  *
  * @module
  */
-import type { Space } from "../envs/core.ts";
+import { box, discrete, type Space } from "../envs/core.ts";
 import { ActorCritic, type ModelDefinition } from "./actor_critic.ts";
 import {
   conv1dLstm,
   type FamilyOptions,
+  LARGE_FRAME,
   largeAtari,
   mlp,
   mlpLstm,
+  SMALL_FRAME,
   smallAtari,
 } from "./families.ts";
+import { gpuUnsupported } from "./gpu_actor_critic.ts";
 import type { PolicyKind } from "./heads.ts";
 
 export * from "./actor_critic.ts";
+export * from "./architecture.ts";
 export * from "./families.ts";
 export * from "./heads.ts";
 
@@ -28,18 +32,48 @@ export function policyFor(actionSpace: Space): PolicyKind {
     : { kind: "gaussian", dims: actionSpace.shape.reduce((a, b) => a * b, 1) };
 }
 
-const FAMILIES: Record<string, (o: FamilyOptions) => ModelDefinition> = {
-  "small": (o) => smallAtari(o, true),
-  "small-ff": (o) => smallAtari(o, false),
-  "large": (o) => largeAtari(o, true),
-  "large-ff": (o) => largeAtari(o, false),
-  "mlp-lstm": mlpLstm,
-  "conv1d-lstm": conv1dLstm,
-  "mlp": mlp,
-};
+/** One family: how its definition is built, and the Atari frame side it was designed for. */
+interface Family {
+  build(o: FamilyOptions): ModelDefinition;
+  frame?: number;
+}
 
-/** Names of the model families. */
-export const MODEL_FAMILIES: readonly string[] = Object.keys(FAMILIES);
+const FAMILIES = {
+  "small": { build: (o) => smallAtari(o, true), frame: SMALL_FRAME },
+  "small-ff": { build: (o) => smallAtari(o, false), frame: SMALL_FRAME },
+  "large": { build: (o) => largeAtari(o, true), frame: LARGE_FRAME },
+  "large-ff": { build: (o) => largeAtari(o, false), frame: LARGE_FRAME },
+  "mlp-lstm": { build: mlpLstm },
+  "conv1d-lstm": { build: conv1dLstm },
+  "mlp": { build: mlp },
+} satisfies Record<string, Family>;
+
+/**
+ * The side of the square Atari frame family `name` was designed for: 42 for pytorch-a3c's
+ * `small` stacks, 80 for rl_a3c_pytorch's `large` ones and any other family (or `auto`).
+ */
+export function atariFrameSize(name: string): number {
+  return (FAMILIES as Record<string, Family>)[name]?.frame ?? LARGE_FRAME;
+}
+
+/** A model family's name. */
+export type ModelName = keyof typeof FAMILIES;
+
+/** Names of the model families: the one registry every list of models derives from. */
+export const MODEL_NAMES = Object.keys(FAMILIES) as readonly ModelName[];
+
+/**
+ * The families the A3G GPU program runs (`gpuUnsupported` of each family's definition on an
+ * Atari frame, 1×80×80 with 6 actions, is null).
+ */
+export const GPU_MODEL_NAMES: readonly ModelName[] = MODEL_NAMES.filter((name) => {
+  try {
+    return gpuUnsupported(modelDefinition(name, box([1, 80, 80], 0, 255), discrete(6), 16)) ===
+      null;
+  } catch {
+    return false; // a family that cannot take an Atari frame or discrete actions
+  }
+});
 
 /**
  * The definition of model family `name` for an env's spaces.
@@ -56,16 +90,16 @@ export function modelDefinition(
   actionSpace: Space,
   hiddenSize: number,
 ): ModelDefinition {
-  const family = FAMILIES[name];
+  const family = (FAMILIES as Record<string, Family>)[name];
   if (family === undefined) {
     throw new RangeError(
-      `model: unknown family '${name}', expected one of ${MODEL_FAMILIES.join(", ")}`,
+      `model: unknown family '${name}', expected one of ${MODEL_NAMES.join(", ")}`,
     );
   }
   if (observationSpace.kind !== "box") {
     throw new RangeError(`model ${name}: needs a Box observation space, got a discrete one`);
   }
-  return family({
+  return family.build({
     observationShape: observationSpace.shape,
     policy: policyFor(actionSpace),
     hiddenSize,

@@ -11,7 +11,7 @@ import {
   evaluateCheckpoint,
   recordCheckpointGif,
 } from "../algorithms/evaluate_checkpoint.ts";
-import { observationStatistics } from "../algorithms/training_env.ts";
+import { observationStatistics } from "../envs/pipeline.ts";
 import { exportModel, exportWeights } from "../scripts/export.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { readEvents } from "../logging/tensorboard.ts";

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { Rng } from "../autograd/random.ts";
 import { noGrad, Tensor } from "../autograd/tensor.ts";
 import { box, discrete, type Space } from "../envs/core.ts";
-import { exportOnnx, ONNX_FAMILIES, OnnxError, readOnnxMetadata } from "../io/onnx.ts";
+import { exportOnnx, OnnxError, readOnnxMetadata } from "../io/onnx.ts";
 import { OnnxSession, type OnnxTensor } from "../io/onnx_runtime.ts";
-import { makeModel, MODEL_FAMILIES } from "../models/mod.ts";
+import { makeModel, MODEL_NAMES } from "../models/mod.ts";
 import { resolveConfig } from "../algorithms/config.ts";
 import { makeTrainingEnv } from "../algorithms/training_env.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
@@ -35,9 +35,8 @@ const cases: [string, string, Space, Space, number][] = [
   ["mlp (continuous)", "mlp", box([3], -1, 1), box([2], -1, 1), 16],
 ];
 
-Deno.test("onnx: every model family can be exported, and each is tested below", () => {
-  assert.deepEqual([...ONNX_FAMILIES].sort(), [...MODEL_FAMILIES].sort());
-  assert.deepEqual([...new Set(cases.map((c) => c[1]))].sort(), [...MODEL_FAMILIES].sort());
+Deno.test("onnx: every model family in the registry is tested below", () => {
+  assert.deepEqual([...new Set(cases.map((c) => c[1]))].sort(), [...MODEL_NAMES].sort());
 });
 
 for (const [label, family, obsSpace, actSpace, hidden] of cases) {
@@ -105,12 +104,18 @@ for (const [label, family, obsSpace, actSpace, hidden] of cases) {
   });
 }
 
-Deno.test("onnx: an unknown family or a file without a3g metadata is refused by name", () => {
+Deno.test("onnx: an unknown layer or activation, or a file without a3g metadata, is refused by name", () => {
   const model = makeModel("mlp", box([4], -1, 1), discrete(2), 4);
-  const renamed = { ...model, definition: { ...model.definition, name: "mystery" } };
+  const [fc1, fc2] = model.definition.encoder;
+  const withLayers = (encoder: unknown[]) =>
+    ({ ...model, definition: { ...model.definition, encoder } }) as unknown as typeof model;
   assert.throws(
-    () => exportOnnx(renamed as typeof model),
-    (e: Error) => e instanceof OnnxError && e.message.includes("'mystery'"),
+    () => exportOnnx(withLayers([fc1, { ...fc2, op: "attention", name: "mystery" }])),
+    (e: Error) => e instanceof OnnxError && /layer 'mystery' is a 'attention'/.test(e.message),
+  );
+  assert.throws(
+    () => exportOnnx(withLayers([fc1, { ...fc2, activation: "gelu" }])),
+    (e: Error) => e instanceof OnnxError && /layer 'fc2' has activation 'gelu'/.test(e.message),
   );
   assert.throws(
     () => readOnnxMetadata(new Uint8Array([0xff, 0xff, 0xff]), "x.onnx"),

@@ -26,7 +26,6 @@ import { bestTime } from "./machine.ts";
 import { resolveConfig } from "../../algorithms/config.ts";
 import {
   conv2dOutputSize,
-  type Conv2dShape,
   gpuActivation,
   gpuActivationBackward,
   type GpuArray,
@@ -37,9 +36,10 @@ import {
   gpuLstmCellBackward,
   gpuMaxPool2d,
   gpuMaxPool2dBackward,
-  type Pool2dShape,
 } from "../../autograd/backends/webgpu/mod.ts";
 import { gemm } from "../../autograd/backends/cpu/gemm.ts";
+import { LARGE_CONV, SMALL_CONV } from "../../models/families.ts";
+import { gpuConvLayers } from "../../models/gpu_actor_critic.ts";
 import { GpuBackend, gpuMatmul, requestGpu } from "../../autograd/backends/webgpu/mod.ts";
 import { matmulVec4Ok, SKINNY_MAX_ROWS } from "../../autograd/backends/webgpu/matmul.wgsl.ts";
 
@@ -189,44 +189,15 @@ function intOption(args: string[], name: string, fallback: number): number {
   return value;
 }
 
-/** The conv layers of a model family: conv shape (batch 1), pool, activation. */
-function convStack(model: "small" | "large"): { conv: Conv2dShape; pool: Pool2dShape | null }[] {
-  const layers = [];
-  let [c, h, w] = model === "small" ? [1, 42, 42] : [1, 80, 80];
-  const spec = model === "small"
-    ? [[32, 3, 2, 1], [32, 3, 2, 1], [32, 3, 2, 1], [32, 3, 2, 1]]
-    : [[32, 5, 1, 2], [32, 5, 1, 1], [64, 4, 1, 1], [64, 3, 1, 1]];
-  for (const [outC, k, stride, padding] of spec) {
-    const conv: Conv2dShape = {
-      batch: 1,
-      inChannels: c,
-      height: h,
-      width: w,
-      outChannels: outC,
-      kernelH: k,
-      kernelW: k,
-      stride,
-      padding,
-    };
-    let { outH, outW } = conv2dOutputSize(conv);
-    let pool: Pool2dShape | null = null;
-    if (model === "large") {
-      pool = { batch: 1, channels: outC, height: outH, width: outW, kernel: 2, stride: 2 };
-      [outH, outW] = [Math.floor(outH / 2), Math.floor(outW / 2)];
-    }
-    layers.push({ conv, pool });
-    [c, h, w] = [outC, outH, outW];
-  }
-  return layers;
-}
-
 /** Times the conv stack's forward and backward at `batch` (best of a few submissions). */
 async function timeConvStack(backend: GpuBackend, model: "small" | "large", batch: number) {
-  const layers = convStack(model).map(({ conv, pool }) => ({
-    conv: { ...conv, batch },
+  const stack = model === "small" ? SMALL_CONV : LARGE_CONV;
+  const gpuLayers = gpuConvLayers(stack, model === "small" ? [1, 42, 42] : [1, 80, 80]);
+  const layers = gpuLayers.map(({ shape, pool }) => ({
+    conv: { ...shape, batch },
     pool: pool && { ...pool, batch },
   }));
-  const act = model === "small" ? "elu" : "relu";
+  const act = gpuLayers[0].activation;
   let flop = 0;
   const weights = layers.map(({ conv: s }) => {
     const { outH, outW } = conv2dOutputSize(s);
