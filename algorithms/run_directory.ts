@@ -3,10 +3,12 @@
  * so it goes with the process however the process ends: no stale locks) and writes its pid, host
  * and start time there for the message another trainer gets. A new run refuses a directory that
  * already holds a run; only resuming that run's own checkpoint (`--load <run>/latest`) writes there.
+ * {@link runDirectory} says where a configuration's run goes.
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import type { TrainConfig } from "./config.ts";
 
 /** A run directory that cannot be used; the message names it and what to do. */
 export class RunDirectoryError extends Error {
@@ -87,4 +89,23 @@ export async function claimRunDirectory(dir: string, load: string | null): Promi
   await file.truncate(0);
   await file.write(new TextEncoder().encode(note + "\n"));
   return { release };
+}
+
+/**
+ * Where a run is written: `--run-dir`; else, resuming a run's checkpoint (its directory holds
+ * `metrics.jsonl`), that run's directory; else a new `runs/<preset or env>-<time>` (so starting
+ * from a shipped model never writes beside it).
+ */
+export function runDirectory(config: TrainConfig): string {
+  if (config.runDir !== null) return config.runDir;
+  if (config.load !== null) {
+    const dir = dirname(config.load);
+    try {
+      if (Deno.statSync(join(dir, "metrics.jsonl")).isFile) return dir;
+    } catch {
+      // not a run's directory
+    }
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  return `runs/${(config.preset ?? config.env).replace(/[^A-Za-z0-9_-]+/g, "_")}-${stamp}`;
 }

@@ -6,31 +6,23 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
 import { requestGpu } from "../autograd/backends/webgpu/device.ts";
-import { Parameters } from "../autograd/parameters.ts";
-import { Rng } from "../autograd/random.ts";
 import { rewardThreshold } from "../envs/registry.ts";
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
-import { RunningMeanStd, type RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
+import type { Checkpoint } from "../io/checkpoint.ts";
 import type { SummaryWriter } from "../logging/tensorboard.ts";
 import { RunLog } from "./run_log.ts";
-import { modelDefinition } from "../models/mod.ts";
-import { ConfigError, learningRate, type TrainConfig } from "./config.ts";
-import { claimRunDirectory, type RunLock } from "./run_directory.ts";
-import { Adam, type Optimizer, RMSprop } from "./optimizers.ts";
-import { observationStatistics } from "../envs/pipeline.ts";
-import { makeTrainingEnv, resolveModel } from "./training_env.ts";
+import { createSharedState, restoreSharedState } from "./shared_state.ts";
+import { allFinite, CheckpointWriter } from "./checkpoint_writer.ts";
+import { RESTART_WINDOW_SECONDS, WorkerPool } from "./worker_pool.ts";
+import { learningRate, type TrainConfig } from "./config.ts";
+import { claimRunDirectory, runDirectory, type RunLock } from "./run_directory.ts";
+import { resolveModel } from "./training_env.ts";
 import { Cluster, parseClusterUrl } from "./cluster.ts";
 import { type RunServer, serveRun } from "../web/server.ts";
 import {
   CONTROL_STOP,
   CONTROL_VIEWERS,
-  COUNTER_EPISODES,
   COUNTER_FRAMES,
-  COUNTER_STEPS,
-  COUNTER_UPDATES,
-  COUNTERS_PER_SLOT,
   type WorkerMessage,
   type WorkerSetup,
 } from "./worker_protocol.ts";
@@ -107,14 +99,6 @@ export interface TrainOptions {
   secondSignalExits?: boolean;
 }
 
-/**
- * A worker that fails more than this many times within {@link RESTART_WINDOW_SECONDS} stops the
- * run: its failure is then no accident of one update but something every restart meets again.
- */
-export const MAX_RESTARTS = 3;
-/** The window, in seconds of run time, over which a worker's failures are counted. */
-export const RESTART_WINDOW_SECONDS = 600;
-
 /** A snapshot of the run for the status line and `onStatus`. */
 export interface TrainStatus {
   seconds: number;
@@ -151,37 +135,6 @@ export interface TrainStatus {
 
 function mean(xs: readonly number[]): number | null {
   return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-/**
- * Where a run is written: `--run-dir`; else, resuming a run's checkpoint (its directory holds
- * `metrics.jsonl`), that run's directory; else a new `runs/<preset or env>-<time>` (so starting
- * from a shipped model never writes beside it).
- */
-export function runDirectory(config: TrainConfig): string {
-  if (config.runDir !== null) return config.runDir;
-  if (config.load !== null) {
-    const dir = dirname(config.load);
-    try {
-      if (Deno.statSync(join(dir, "metrics.jsonl")).isFile) return dir;
-    } catch {
-      // not a run's directory
-    }
-  }
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-  return `runs/${(config.preset ?? config.env).replace(/[^A-Za-z0-9_-]+/g, "_")}-${stamp}`;
-}
-
-function makeOptimizer(config: TrainConfig, params: Parameters): Optimizer {
-  const segments = params.layout().slots;
-  const options = { shared: config.sharedOptimizer, size: params.size };
-  return config.optimizer === "adam"
-    ? new Adam(
-      segments,
-      { lr: config.lr, eps: config.optimizerEps, amsgrad: config.amsgrad },
-      options,
-    )
-    : new RMSprop(segments, { lr: config.lr, eps: config.optimizerEps }, options);
 }
 
 /**
@@ -245,67 +198,22 @@ async function runTraining(
     }
   }
 
-  // ---- the model, its shared parameters and the shared optimizer ----
-  const probe = makeTrainingEnv(config, config.seed);
-  const definition = modelDefinition(
-    config.model,
-    probe.observationSpace,
-    probe.actionSpace,
-    config.hiddenSize,
-  );
-  // The walkers' observation statistics: one set on shared memory that every worker and the
-  // evaluator update and normalise with, so all of them (and the checkpoints) see the same inputs.
-  checkMemory(config, definition);
-  const probeStatistics = observationStatistics(probe);
-  const sharedStatistics = probeStatistics === null
-    ? null
-    : RunningMeanStd.createShared(probeStatistics.size);
-  probe.close();
-  const params = new Parameters(definition.specs, { shared: true });
-  params.initialize(new Rng(config.seed));
-  const layout = params.layout();
-  const optimizer = makeOptimizer(config, params);
-
+  // ---- the model, its shared parameters, optimizer state and counters ----
+  const state = createSharedState(config);
+  const { params, layout, optimizer, counters } = state;
+  const sharedStatistics = state.statistics;
   const workers = config.workers;
-  const evalSlot = workers + 1;
-  const counters = new Float64Array(new SharedArrayBuffer((workers + 2) * COUNTERS_PER_SLOT * 8));
-  let previousSeconds = 0;
-
   // ---- resume: everything checked before anything is written ----
-  if (config.load !== null) {
-    const restored = await loadCheckpoint(config.load, {
-      params: params.data,
-      layout: layout.slots,
-      optimizer: config.sharedOptimizer ? optimizer : undefined,
-      optimizerOptional: true,
-    });
-    if (restored.recovered !== undefined) log(restored.recovered);
-    if (restored.optimizer === undefined && config.sharedOptimizer) {
-      log(`${config.load}: no optimizer state (an exported model); the optimizer starts fresh`);
-    }
-    const c = restored.counters ?? {};
-    counters[COUNTER_STEPS] = c.steps ?? 0;
-    counters[COUNTER_FRAMES] = c.frames ?? 0;
-    counters[COUNTER_EPISODES] = c.episodes ?? 0;
-    counters[COUNTER_UPDATES] = c.updates ?? 0;
-    previousSeconds = c.seconds ?? 0;
-    const saved = restored.normalisation as RunningMeanStdState | undefined;
-    if (sharedStatistics !== null && saved !== undefined) {
-      sharedStatistics.import({ ...saved, frozen: false });
-    }
-  }
+  const previousSeconds = config.load === null
+    ? 0
+    : await restoreSharedState(state, { ...config, load: config.load }, log);
   // ---- cluster: the global parameters and counters replace this machine's own ----
   let cluster: Cluster | null = null;
   if (config.cluster !== null) {
     cluster = held.cluster = await Cluster.join(parseClusterUrl(config.cluster), {
       params: params.data,
       identity: clusterIdentity(config, layout.slots),
-      counters: {
-        steps: counters[COUNTER_STEPS],
-        frames: counters[COUNTER_FRAMES],
-        episodes: counters[COUNTER_EPISODES],
-        updates: counters[COUNTER_UPDATES],
-      },
+      counters: counters.base(),
       chief: config.chief ? true : "auto",
       log,
     });
@@ -314,11 +222,7 @@ async function runTraining(
         `--load ${config.load}: the run's global parameters and counters replace the loaded ones`,
       );
     }
-    const g = cluster.counters;
-    counters[COUNTER_STEPS] = g.steps;
-    counters[COUNTER_FRAMES] = g.frames;
-    counters[COUNTER_EPISODES] = g.episodes;
-    counters[COUNTER_UPDATES] = g.updates;
+    counters.setBase(cluster.counters);
     // members only train; each machine's envs take their own seeds
     config = {
       ...config,
@@ -330,7 +234,7 @@ async function runTraining(
   const lock = held.lock = await claimRunDirectory(runDir, config.load);
   if (previousSeconds > 0) {
     log(
-      `resuming at ${si(counters[COUNTER_FRAMES])} frames after ${
+      `resuming at ${si(counters.total(COUNTER_FRAMES))} frames after ${
         (previousSeconds / 60).toFixed(1)
       } minutes of training` +
         (config.maxMinutes !== null ? ` (--max-minutes ${config.maxMinutes} counts them)` : ""),
@@ -355,20 +259,10 @@ async function runTraining(
     options.onServe?.(server.url);
   }
 
-  const total = (k: number) => {
-    let s = 0;
-    for (let i = 0; i <= workers; i++) s += counters[i * COUNTERS_PER_SLOT + k];
-    return s;
-  };
+  const total = (k: number) => counters.total(k);
   const started = performance.now();
   const seconds = () => previousSeconds + (performance.now() - started) / 1000;
-  const countersNow = () => ({
-    steps: total(COUNTER_STEPS),
-    frames: total(COUNTER_FRAMES),
-    episodes: total(COUNTER_EPISODES),
-    updates: total(COUNTER_UPDATES),
-    seconds: seconds(),
-  });
+  const countersNow = () => ({ ...counters.totals(), seconds: seconds() });
   const checkpoint = (snapshot: Float32Array, withOptimizer: boolean): Checkpoint => ({
     params: snapshot,
     layout: layout.slots,
@@ -377,27 +271,12 @@ async function runTraining(
     counters: countersNow(),
     normalisation: sharedStatistics?.export(),
   });
-  // Checkpoint writes are chained so two never interleave, and a save waiting behind another is
-  // replaced by a newer one of the same name, so evaluations faster than the disk never queue up
-  // stale checkpoints. Parameters that are no longer finite are never written: the last good
-  // checkpoint stays.
-  let writes: Promise<unknown> = Promise.resolve();
-  const waiting = new Map<string, Checkpoint>();
+  const writer = new CheckpointWriter(runDir);
   let lastSave = seconds();
   const save = (name: string, c: Checkpoint) => {
     // in a cluster only the chief writes checkpoints
     if (cluster !== null && cluster.role !== "chief") return;
-    if (!allFinite(c.params)) return;
-    if (c.optimizer && !Object.values(c.optimizer.tensors).every(allFinite)) return;
-    if (name === "latest") lastSave = seconds();
-    const queued = waiting.has(name);
-    waiting.set(name, c);
-    if (queued) return;
-    writes = writes.then(() => {
-      const newest = waiting.get(name)!;
-      waiting.delete(name);
-      return saveCheckpoint(`${runDir}/${name}`, newest);
-    }).catch((e) => console.error(`could not save ${runDir}/${name}: ${(e as Error).message}`));
+    if (writer.save(name, c) && name === "latest") lastSave = seconds();
   };
 
   // ---- workers ----
@@ -420,20 +299,16 @@ async function runTraining(
     layout,
     params: params.data.buffer as SharedArrayBuffer,
     optimizer: role === "train" ? optimizer.describe() : null,
-    counters: counters.buffer as SharedArrayBuffer,
+    counters: counters.buffer,
     control: control.buffer as SharedArrayBuffer,
     solvedThreshold,
     normalisation: (sharedStatistics?.storage.buffer as SharedArrayBuffer | undefined) ?? null,
   });
-  const url = new URL("./worker.ts", import.meta.url).href;
-  const running = new Map<Worker, WorkerSetup>();
   // training episodes go to the log once a second (see RunLog)
   const logEpisodes = () => runLog.flushEpisodes(seconds(), total(COUNTER_FRAMES));
   let lastHistograms = -Infinity;
   // each training worker's last reported heap and WebAssembly memory, for the memory records
   const workerMemory = new Map<number, { heap: number; wasm: number }>();
-  // Run times of each slot's failures, for the restart limit.
-  const failures = new Map<number, number[]>();
   let restarts = 0;
   const trainRewards: number[] = [];
   const evalRewards: number[] = [];
@@ -444,8 +319,6 @@ async function runTraining(
   let skippedUpdates = 0;
   let solved: TrainResult["solved"] = null;
   let firstError: string | undefined;
-  let allStopped!: () => void;
-  const stoppedPromise = new Promise<void>((resolve) => (allStopped = resolve));
 
   const requestStop = (why: StopReason) => {
     if (reason !== null) return;
@@ -454,8 +327,7 @@ async function runTraining(
     Atomics.notify(control, CONTROL_STOP);
   };
 
-  const onMessage = (worker: Worker) => (event: MessageEvent<WorkerMessage>) => {
-    const m = event.data;
+  const onMessage = (m: WorkerMessage) => {
     const t = seconds(), frames = total(COUNTER_FRAMES);
     switch (m.type) {
       case "episode":
@@ -550,37 +422,20 @@ async function runTraining(
           void cluster?.stopRun("solved");
         }
         break;
-      case "error":
-        failed(worker, m.stack ?? m.message, m.message);
-        return;
       case "frame":
         server?.frame(m.rgb, m.width, m.height);
         break;
-      case "stopped":
-        running.delete(worker);
-        if (running.size === 0) allStopped();
-        break;
     }
   };
-  // A failed worker is replaced by a new one on the same slot, which reads the current shared
-  // parameters and optimizer state; a worker failing too often stops the run instead.
-  const failed = (worker: Worker, details: string, message: string) => {
-    const s = running.get(worker);
-    if (s === undefined) return;
-    running.delete(worker);
-    worker.terminate();
-    const name = `${s.role} worker ${s.index}`;
-    const t = seconds();
-    const times = [...(failures.get(s.slot) ?? []), t].filter((x) =>
-      x > t - RESTART_WINDOW_SECONDS
-    );
-    failures.set(s.slot, times);
-    console.error(`\n${name} failed: ${details}`);
-    if (reason === null && times.length <= MAX_RESTARTS) {
+  const pool = new WorkerPool(new URL("./worker.ts", import.meta.url).href, {
+    onMessage,
+    seconds,
+    stopping: () => reason !== null,
+    restart(s, message) {
       restarts++;
       record({
         type: "restart",
-        time: t,
+        time: seconds(),
         frames: total(COUNTER_FRAMES),
         worker: s.index,
         role: s.role,
@@ -588,31 +443,20 @@ async function runTraining(
         message,
       });
       board((w) => w.scalar("train/worker_restarts", restarts, total(COUNTER_FRAMES)));
-      console.error(`${name} restarted with the current shared parameters`);
-      start(setup(s.role, s.index, s.slot, s.restarts + 1));
-      return;
-    }
-    if (reason !== null) firstError ??= `${name} failed while the run was stopping: ${message}`;
-    if (reason === null) {
-      firstError ??= `${name} failed ${times.length} times within ` +
+      return setup(s.role, s.index, s.slot, s.restarts + 1);
+    },
+    gaveUp(s, failures, message) {
+      firstError ??= `${s.role} worker ${s.index} failed ${failures} times within ` +
         `${RESTART_WINDOW_SECONDS / 60} minutes (last: ${message}); the run stops`;
       console.error(firstError);
       requestStop("error");
-    }
-    if (running.size === 0) allStopped();
-  };
-  const start = (s: WorkerSetup) => {
-    const worker = new Worker(url, { type: "module" });
-    worker.onmessage = onMessage(worker);
-    worker.onerror = (e) => {
-      e.preventDefault();
-      failed(worker, e.message, e.message);
-    };
-    running.set(worker, s);
-    worker.postMessage(s);
-  };
-  if (config.evaluate) start(setup("eval", 0, evalSlot));
-  for (let i = 0; i < workers; i++) start(setup("train", i, i + 1));
+    },
+    failedWhileStopping(s, message) {
+      firstError ??= `${s.role} worker ${s.index} failed while the run was stopping: ${message}`;
+    },
+  });
+  if (config.evaluate) pool.start(setup("eval", 0, counters.evalSlot));
+  for (let i = 0; i < workers; i++) pool.start(setup("train", i, counters.workerSlot(i)));
 
   // ---- signals (Ctrl-C, SIGTERM from docker/systemd/timeout, SIGHUP) and abort ----
   // The first stops the run cleanly; with `secondSignalExits`, a second one exits at once (every
@@ -650,19 +494,9 @@ async function runTraining(
   options.signal?.addEventListener("abort", () => requestStop("interrupted"));
 
   // ---- cluster sync: after every `syncEvery` of this machine's updates ----
-  // This machine's own counts are its workers' slots; slot 0 holds the rest of the run's (what
-  // was restored, and the other machines' work as of the last sync), so totals are global.
-  const own = () => {
-    const c = { steps: 0, frames: 0, episodes: 0, updates: 0 };
-    for (let i = 1; i <= workers; i++) {
-      const base = i * COUNTERS_PER_SLOT;
-      c.steps += counters[base + COUNTER_STEPS];
-      c.frames += counters[base + COUNTER_FRAMES];
-      c.episodes += counters[base + COUNTER_EPISODES];
-      c.updates += counters[base + COUNTER_UPDATES];
-    }
-    return c;
-  };
+  // This machine's own counts are its workers' slots; the base slot holds the rest of the run's
+  // (what was restored, and the other machines' work as of the last sync), so totals are global.
+  const own = () => counters.own();
   const syncStats = { syncs: 0, seconds: 0, bytes: 0 };
   let syncing: Promise<void> | null = null;
   let lastSyncUpdates = 0;
@@ -675,10 +509,12 @@ async function runTraining(
       syncStats.syncs++;
       syncStats.seconds += (performance.now() - t0) / 1000;
       syncStats.bytes += r.bytes;
-      counters[COUNTER_STEPS] = r.counters.steps - mine.steps;
-      counters[COUNTER_FRAMES] = r.counters.frames - mine.frames;
-      counters[COUNTER_EPISODES] = r.counters.episodes - mine.episodes;
-      counters[COUNTER_UPDATES] = r.counters.updates - mine.updates;
+      counters.setBase({
+        steps: r.counters.steps - mine.steps,
+        frames: r.counters.frames - mine.frames,
+        episodes: r.counters.episodes - mine.episodes,
+        updates: r.counters.updates - mine.updates,
+      });
       if (r.stop !== null && reason === null) {
         log(`\ncluster: the chief stopped the run (${r.stop})`);
         requestStop(r.stop === "solved" ? "solved" : "interrupted");
@@ -805,7 +641,7 @@ async function runTraining(
   }, 1000);
 
   // ---- stop: wait for the workers, then the final checkpoint ----
-  await stoppedPromise;
+  await pool.stopped;
   clearInterval(tick);
   clearInterval(syncTick);
   if (cluster !== null) {
@@ -815,11 +651,11 @@ async function runTraining(
   }
   logEpisodes();
   save("latest", checkpoint(Float32Array.from(params.data), true));
-  await writes;
+  await writer.flush();
   const final = status();
   // The run's average speed as the last point, so even a run shorter than a tick logs one.
   const ranSeconds = (performance.now() - started) / 1000;
-  const startFrames = counters[COUNTER_FRAMES];
+  const startFrames = counters.base().frames;
   board((w) =>
     w.scalar("train/frames_per_s", (final.frames - startFrames) / ranSeconds, final.frames)
   );
@@ -872,45 +708,6 @@ function si(n: number): string {
 }
 
 /**
- * Refuses, before anything is allocated, a configuration whose parameters, optimizer state,
- * worker copies and rollouts cannot fit in this machine's memory (a lower-bound estimate: 4 bytes
- * a value; per rollout step of each env, its observation and LSTM state and their gradients).
- */
-function checkMemory(
-  config: TrainConfig,
-  definition: {
-    specs: readonly { shape: readonly number[] }[];
-    observationShape: readonly number[];
-  },
-): void {
-  const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-  const parameters = definition.specs.reduce((n, s) => n + count(s.shape), 0);
-  const slots = config.optimizer === "adam" ? (config.amsgrad ? 3 : 2) : 1;
-  const weights = 4 * parameters * (1 + slots + 2 * config.workers);
-  const steps = Math.max(config.numSteps, ...(config.distributedStepSize ?? [])) *
-    config.envsPerWorker * (config.a3g ? config.envGroups : 1) * config.workers;
-  const rollouts = 4 * steps * 2 * (count(definition.observationShape) + 10 * config.hiddenSize);
-  let total: number | null = null;
-  try {
-    total = Deno.systemMemoryInfo().total;
-  } catch {
-    // without permission to ask, only sizes no machine has are refused
-  }
-  const limit = total ?? 2 ** 40;
-  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 3 : 1)} GiB`;
-  if (weights + rollouts > limit) {
-    throw new ConfigError(
-      `this configuration needs at least ${gib(weights + rollouts)} (${gib(weights)} for ` +
-        `${parameters.toExponential(2)} parameters, their optimizer state and ${config.workers} ` +
-        `worker copies; ${gib(rollouts)} for rollouts), more than ${
-          total === null ? "any machine has" : `this machine's ${gib(total)}`
-        }; lower --hidden-size, --num-steps, --envs-per-worker or --workers`,
-    );
-  }
-}
-
-/** Whether every value is finite. */
-/**
  * What every machine of a cluster run must share: the env and model (the parameter layout) and
  * the learner's settings. Workers, envs per worker, seeds, limits and logging are each machine's.
  */
@@ -946,11 +743,6 @@ function clusterIdentity(
     ...Object.fromEntries(keys.map((k) => [k, config[k]])),
     parameters: slots.map((s) => `${s.name}:${s.size}`).join(","),
   };
-}
-
-function allFinite(values: Float32Array): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
 }
 
 /** A worker's phase times in whole milliseconds (metrics records stay short). */

@@ -6,7 +6,8 @@
  * @module
  */
 import { ConfigError } from "../algorithms/config.ts";
-import { runDirectory, SIGNAL_EXIT_CODES, train } from "../algorithms/trainer.ts";
+import { runDirectory } from "../algorithms/run_directory.ts";
+import { SIGNAL_EXIT_CODES, train } from "../algorithms/trainer.ts";
 import { RunDirectoryError } from "../algorithms/run_directory.ts";
 import { ClusterError, parseClusterUrl } from "../algorithms/cluster.ts";
 import { CheckpointError, checkpointPaths } from "../io/checkpoint.ts";

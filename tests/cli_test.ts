@@ -99,7 +99,7 @@ Deno.test("config: validation names the field and the accepted values", () => {
 });
 
 Deno.test("runDirectory: resuming a run writes to it; starting from a shipped model starts a new run", async () => {
-  const { runDirectory } = await import("../algorithms/trainer.ts");
+  const { runDirectory } = await import("../algorithms/run_directory.ts");
   const dir = await Deno.makeTempDir({ prefix: "a3g_rundir_" });
   try {
     await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");

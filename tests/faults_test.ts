@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../algorithms/config.ts";
-import { MAX_RESTARTS, train } from "../algorithms/trainer.ts";
+import { train } from "../algorithms/trainer.ts";
+import { MAX_RESTARTS } from "../algorithms/worker_pool.ts";
 import { readCheckpoint } from "../io/checkpoint.ts";
 import { withTempDir as withTempDirIn } from "./_assert.ts";
 
