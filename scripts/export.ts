@@ -23,7 +23,8 @@ import {
   readCheckpoint,
   saveCheckpoint,
 } from "../io/checkpoint.ts";
-import { PermissionError, prepareOutput, requireAccess } from "./permissions.ts";
+import { prepareOutput, requireAccess } from "./permissions.ts";
+import { quiet, runTask, usage } from "./_task.ts";
 import { exportOnnx, OnnxError } from "../io/onnx.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import { checkpointModel } from "../algorithms/evaluate_checkpoint.ts";
@@ -91,24 +92,22 @@ export async function exportOnnxModel(name: string, out: string): Promise<number
 }
 
 if (import.meta.main) {
-  const cmd = new Command("export")
-    .description("Export a checkpoint's model weights or its model as ONNX.")
-    .argument("<checkpoint>", "checkpoint (path without extension)")
-    .option("--safetensors <out>", "weights-only safetensors file to write")
-    .option("--onnx <out>", "ONNX model file to write")
-    .option("--model <out>", "checkpoint without optimizer state to write (path without extension)")
-    .exitOverride()
-    .configureOutput({ writeErr: () => {} });
-  try {
+  const cmd = quiet(
+    new Command("export")
+      .description("Export a checkpoint's model weights or its model as ONNX.")
+      .argument("<checkpoint>", "checkpoint (path without extension)")
+      .option("--safetensors <out>", "weights-only safetensors file to write")
+      .option("--onnx <out>", "ONNX model file to write")
+      .option(
+        "--model <out>",
+        "checkpoint without optimizer state to write (path without extension)",
+      ),
+  );
+  await runTask("export", [CheckpointError, OnnxError, ConfigError, EnvError], async () => {
     cmd.parse(Deno.args, { from: "user" });
     const o = cmd.opts();
     if (o.safetensors === undefined && o.onnx === undefined && o.model === undefined) {
-      throw Object.assign(
-        new Error("give --safetensors <out>, --onnx <out> and/or --model <out>"),
-        {
-          code: "commander.usage",
-        },
-      );
+      throw usage("give --safetensors <out>, --onnx <out> and/or --model <out>");
     }
     requireAccess("export", "read", checkpointPaths(cmd.args[0]).weights, "checkpoint");
     if (o.safetensors !== undefined) {
@@ -130,17 +129,5 @@ if (import.meta.main) {
       const bytes = await exportOnnxModel(cmd.args[0], o.onnx);
       console.log(`wrote an ONNX model (opset 17, ${bytes} bytes) to ${o.onnx}`);
     }
-  } catch (error) {
-    const e = error as Error & { code?: string };
-    if (e.code === "commander.helpDisplayed") Deno.exit(0);
-    if (
-      e.code?.startsWith("commander.") || e instanceof CheckpointError ||
-      e instanceof OnnxError || e instanceof ConfigError || e instanceof EnvError ||
-      e instanceof PermissionError
-    ) {
-      console.error(`export: ${e.message.replace(/^error: /, "")}`);
-      Deno.exit(2);
-    }
-    throw error;
-  }
+  });
 }

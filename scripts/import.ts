@@ -13,7 +13,8 @@ import { EnvError } from "../envs/core.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
 import { importStateDict } from "../io/torch_import.ts";
 import { StateDictError } from "../io/torch_state_dict.ts";
-import { PermissionError, prepareOutput, requireAccess } from "./permissions.ts";
+import { prepareOutput, requireAccess } from "./permissions.ts";
+import { integerAtLeast, quiet, runTask } from "./_task.ts";
 
 /** Imports `file` and saves it as checkpoint `<out>/model`; returns the checkpoint's name. */
 export async function importFile(
@@ -44,36 +45,24 @@ export async function importFile(
 }
 
 if (import.meta.main) {
-  const cmd = new Command("import")
-    .description("Import a PyTorch state_dict (.dat/.pt) as an a3g model, without unpickling it.")
-    .argument("<file>", "the state_dict file")
-    .addOption(
-      new Option("--model <family>", "the model family it was trained with")
-        .choices(MODEL_NAMES).makeOptionMandatory(),
-    )
-    .requiredOption("--env <id>", "a preset or env id the model plays")
-    .requiredOption("--out <dir>", "directory to write model.json and model.safetensors into")
-    .option("--hidden-size <n>", "LSTM width (read from the file by default)", (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) {
-        throw new Error(`--hidden-size ${v}: expected an integer ≥ 1`);
-      }
-      return n;
-    })
-    .option(
-      "--stack-frames <n>",
-      "observations stacked per input (a3c_continuous's --stack-frames, e.g. 4 for CONV)",
-      (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1) {
-          throw new Error(`--stack-frames ${v}: expected an integer ≥ 1`);
-        }
-        return n;
-      },
-    )
-    .exitOverride()
-    .configureOutput({ writeErr: () => {} });
-  try {
+  const cmd = quiet(
+    new Command("import")
+      .description("Import a PyTorch state_dict (.dat/.pt) as an a3g model, without unpickling it.")
+      .argument("<file>", "the state_dict file")
+      .addOption(
+        new Option("--model <family>", "the model family it was trained with")
+          .choices(MODEL_NAMES).makeOptionMandatory(),
+      )
+      .requiredOption("--env <id>", "a preset or env id the model plays")
+      .requiredOption("--out <dir>", "directory to write model.json and model.safetensors into")
+      .option("--hidden-size <n>", "LSTM width (read from the file by default)", integerAtLeast(1))
+      .option(
+        "--stack-frames <n>",
+        "observations stacked per input (a3c_continuous's --stack-frames, e.g. 4 for CONV)",
+        integerAtLeast(1),
+      ),
+  );
+  await runTask("import", [StateDictError, ConfigError, EnvError], async () => {
     cmd.parse(Deno.args, { from: "user" });
     const o = cmd.opts();
     requireAccess("import", "read", cmd.args[0], "file");
@@ -88,16 +77,5 @@ if (import.meta.main) {
     });
     const ms = performance.now() - started;
     console.log(`wrote ${name}.json and ${name}.safetensors (${ms.toFixed(0)} ms)`);
-  } catch (error) {
-    const e = error as Error & { code?: string };
-    if (e.code === "commander.helpDisplayed") Deno.exit(0);
-    if (
-      e.code?.startsWith("commander.") || e instanceof StateDictError ||
-      e instanceof ConfigError || e instanceof EnvError || e instanceof PermissionError
-    ) {
-      console.error(`import: ${e.message.replace(/^error: /, "")}`);
-      Deno.exit(2);
-    }
-    throw error;
-  }
+  });
 }

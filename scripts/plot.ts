@@ -13,7 +13,8 @@ import { writeFileAtomic } from "../io/atomic_file.ts";
 import { renderSvg, rewardChartSpec } from "./plot/chart.ts";
 import { describeTime, PlotError, readMetrics, type TimeBreakdown } from "./plot/metrics.ts";
 import { svgToPng } from "./plot/png.ts";
-import { PermissionError, requireAccess } from "./permissions.ts";
+import { requireAccess } from "./permissions.ts";
+import { quiet, runTask } from "./_task.ts";
 
 export { PlotError } from "./plot/metrics.ts";
 
@@ -91,15 +92,15 @@ function scale(value: string): number {
 }
 
 if (import.meta.main) {
-  const cmd = new Command("plot")
-    .description("Plot a run's reward curves to rewards.svg and rewards.png.")
-    .argument("<run-dir>", "run directory holding metrics.jsonl (runs/<name>)")
-    .option("--out <dir>", "directory to write into instead of the run directory")
-    .option("--scale <n>", "PNG pixels per SVG pixel, up to 8", scale, 2)
-    .option("--svg-only", "write the SVG alone")
-    .exitOverride()
-    .configureOutput({ writeErr: () => {} });
-  try {
+  const cmd = quiet(
+    new Command("plot")
+      .description("Plot a run's reward curves to rewards.svg and rewards.png.")
+      .argument("<run-dir>", "run directory holding metrics.jsonl (runs/<name>)")
+      .option("--out <dir>", "directory to write into instead of the run directory")
+      .option("--scale <n>", "PNG pixels per SVG pixel, up to 8", scale, 2)
+      .option("--svg-only", "write the SVG alone"),
+  );
+  await runTask("plot", [PlotError], async () => {
     cmd.parse(Deno.args, { from: "user" });
     const o = cmd.opts();
     requireAccess("plot", "read", cmd.args[0], "run directory");
@@ -112,15 +113,5 @@ if (import.meta.main) {
     const r = await plotRun(cmd.args[0], { out: o.out, scale: o.scale, svgOnly: o.svgOnly });
     console.log(`wrote ${r.svg}${r.png ? ` and ${r.png}` : ""}`);
     if (r.time !== null) console.log(describeTime(r.time));
-  } catch (error) {
-    const e = error as Error & { code?: string };
-    if (e.code === "commander.helpDisplayed") Deno.exit(0);
-    if (
-      e.code?.startsWith("commander.") || e instanceof PlotError || e instanceof PermissionError
-    ) {
-      console.error(`plot: ${e.message.replace(/^error: /, "")}`);
-      Deno.exit(2);
-    }
-    throw error;
-  }
+  });
 }

@@ -14,12 +14,19 @@ import { CheckpointError, checkpointPaths } from "../io/checkpoint.ts";
 import { EnvError } from "../envs/core.ts";
 import { parseTrainArgs, trainCommand } from "./cli.ts";
 import { PermissionError, requireAccess } from "./permissions.ts";
+import { runTask } from "./_task.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(trainCommand().helpInformation());
   Deno.exit(0);
 }
-try {
+await runTask("train", [
+  ConfigError,
+  CheckpointError,
+  EnvError,
+  RunDirectoryError,
+  ClusterError,
+], async () => {
   const config = parseTrainArgs(Deno.args);
   if (config.load !== null) {
     requireAccess("train", "read", checkpointPaths(config.load).weights, "--load");
@@ -71,14 +78,4 @@ try {
       ? 1
       : 0,
   );
-} catch (error) {
-  if (
-    error instanceof ConfigError || error instanceof CheckpointError ||
-    error instanceof EnvError || error instanceof PermissionError ||
-    error instanceof RunDirectoryError || error instanceof ClusterError
-  ) {
-    console.error(`train: ${error.message}`);
-    Deno.exit(2);
-  }
-  throw error;
-}
+});

@@ -7,7 +7,8 @@
  */
 import { Command, InvalidArgumentError } from "npm:@commander-js/extra-typings@14.0.0";
 import { serveRun } from "../web/server.ts";
-import { PermissionError, requireAccess } from "./permissions.ts";
+import { requireAccess } from "./permissions.ts";
+import { quiet, runTask } from "./_task.ts";
 
 /** A directory that holds no run. */
 class NotARun extends Error {}
@@ -20,13 +21,13 @@ function port(value: string): number {
   return n;
 }
 
-const cmd = new Command("watch")
-  .description("Serve a run directory's live page (curves only) on 127.0.0.1.")
-  .argument("<run-dir>", "a run directory (with metrics.jsonl and config.json)")
-  .option("--port <n>", "port (0: a free one)", port, 0)
-  .exitOverride()
-  .configureOutput({ writeErr: () => {} });
-try {
+const cmd = quiet(
+  new Command("watch")
+    .description("Serve a run directory's live page (curves only) on 127.0.0.1.")
+    .argument("<run-dir>", "a run directory (with metrics.jsonl and config.json)")
+    .option("--port <n>", "port (0: a free one)", port, 0),
+);
+await runTask("watch", [NotARun], async () => {
   cmd.parse(Deno.args, { from: "user" });
   const dir = cmd.args[0].replace(/\/+$/, "");
   requireAccess("watch", "read", dir, "run directory");
@@ -52,15 +53,4 @@ try {
     await server.close();
     Deno.exit(0);
   });
-} catch (error) {
-  const e = error as { code?: string; message: string };
-  if (e.code === "commander.helpDisplayed") Deno.exit(0);
-  if (
-    error instanceof PermissionError || error instanceof NotARun ||
-    e.code?.startsWith("commander.")
-  ) {
-    console.error(`watch: ${e.message.replace(/^error: /, "")}`);
-    Deno.exit(2);
-  }
-  throw error;
-}
+});
