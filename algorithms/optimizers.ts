@@ -526,51 +526,27 @@ export class RMSprop extends Optimizer {
   ): void {
     const { alpha, eps, momentum, centered } = this.config;
     const { square_avg, grad_avg, momentum: buffer } = this.tensors;
-    if (!centered && momentum === 0) {
-      rmspropLoop(params, grads, square_avg, start, end, this.lr, alpha, eps);
-    } else {
-      rmspropGeneralLoop(
-        params,
-        grads,
-        square_avg,
-        centered ? grad_avg : null,
-        momentum > 0 ? buffer : null,
-        start,
-        end,
-        this.lr,
-        alpha,
-        eps,
-        momentum,
-      );
-    }
-  }
-}
-
-/** s ← α s + (1−α) g²; p ← p − lr · g / (√s + eps). */
-function rmspropLoop(
-  params: Float32Array,
-  grads: Float32Array,
-  sq: Float32Array,
-  start: number,
-  end: number,
-  lr: number,
-  alpha: number,
-  eps: number,
-): void {
-  const c = 1 - alpha;
-  for (let i = start; i < end; i++) {
-    const g = grads[i];
-    const si = alpha * sq[i] + c * g * g;
-    sq[i] = si;
-    params[i] -= lr * g / (Math.sqrt(si) + eps);
+    rmspropLoop(
+      params,
+      grads,
+      square_avg,
+      centered ? grad_avg : null,
+      momentum > 0 ? buffer : null,
+      start,
+      end,
+      this.lr,
+      alpha,
+      eps,
+      momentum,
+    );
   }
 }
 
 /**
- * RMSprop with centering (a ← α a + (1−α) g; denom = √(s − a²) + eps) and/or momentum
- * (b ← μ b + g / denom; p ← p − lr · b).
+ * s ← α s + (1−α) g²; p ← p − lr · g / denom with denom = √s + eps, or with centering
+ * (a ← α a + (1−α) g; denom = √(s − a²) + eps) and/or momentum (b ← μ b + g / denom; p ← p − lr · b).
  */
-function rmspropGeneralLoop(
+function rmspropLoop(
   params: Float32Array,
   grads: Float32Array,
   sq: Float32Array,

@@ -7,15 +7,8 @@
  *
  * @module
  */
-import {
-  type Body,
-  Box,
-  type Contact,
-  Edge,
-  Polygon,
-  RevoluteJoint,
-  World,
-} from "npm:planck@1.5.0";
+import type { Body, Contact } from "npm:planck@1.5.0";
+import { Box, Edge, Polygon, RevoluteJoint, World } from "npm:planck@1.5.0";
 import {
   type Action,
   box,

@@ -5,17 +5,7 @@
  *
  * @module
  */
-import {
-  type Action,
-  box,
-  type BoxSpace,
-  type Env,
-  EnvError,
-  type Observation,
-  type ResetOptions,
-  type ResetResult,
-  type StepResult,
-} from "../core.ts";
+import { box, type BoxSpace, type Env, EnvError, type Observation } from "../core.ts";
 import { ClipReward } from "./clip_reward.ts";
 import { EpisodicLife } from "./episodic_life.ts";
 import { FireReset } from "./fire_reset.ts";
@@ -23,7 +13,7 @@ import { bytesEqual, max3Words } from "./frame_ops.ts";
 import { MaxAndSkip } from "./max_and_skip.ts";
 import { StickyActions } from "./sticky_actions.ts";
 import { TimeLimit } from "./time_limit.ts";
-import { Wrapper } from "./wrapper.ts";
+import { ObservationWrapper, Wrapper } from "./wrapper.ts";
 
 /** Luminance weights of rl_a3c_pytorch's grey conversion (R, G, B). */
 export const GREY_WEIGHTS = [0.2989, 0.587, 0.114] as const;
@@ -236,7 +226,7 @@ export interface AtariRescaleOptions {
  * rows a sprite moved in). The result is bit-identical to pooling, cropping and resizing the whole
  * frame. Any other source takes the plain path.
  */
-export class AtariRescale extends Wrapper<Float32Array> {
+export class AtariRescale extends ObservationWrapper {
   readonly size: number;
   readonly crop1: number;
   readonly crop2: number;
@@ -314,7 +304,7 @@ export class AtariRescale extends Wrapper<Float32Array> {
   }
 
   /** Processes one raw frame into the reused output buffer. */
-  process(frame: Observation): Float32Array {
+  observation(frame: Observation): Float32Array {
     const fused = this.#fused;
     if (fused !== null && frame === fused.source.observationBuffer) {
       this.#sum = fused.process(this.#out);
@@ -329,17 +319,6 @@ export class AtariRescale extends Wrapper<Float32Array> {
     }
     this.#sum = greyRows(src, 0, this.size * this.size, this.#out);
     return this.#out;
-  }
-
-  override reset(options?: ResetOptions): ResetResult<Float32Array> {
-    const result = this.env.reset(options);
-    return { observation: this.process(result.observation), info: result.info };
-  }
-
-  override step(action: Action): StepResult<Float32Array> {
-    const r = this.env.step(action) as StepResult<Observation>;
-    r.observation = this.process(r.observation);
-    return r as StepResult<Float32Array>;
   }
 }
 

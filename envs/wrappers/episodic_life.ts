@@ -4,13 +4,8 @@
  *
  * @module
  */
-import {
-  type Action,
-  EnvError,
-  type ResetOptions,
-  type ResetResult,
-  type StepResult,
-} from "../core.ts";
+import type { Action, ResetOptions, ResetResult, StepResult } from "../core.ts";
+import { EnvError } from "../core.ts";
 import { Wrapper } from "./wrapper.ts";
 
 /**

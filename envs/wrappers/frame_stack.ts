@@ -3,18 +3,8 @@
  *
  * @module
  */
-import {
-  type Action,
-  box,
-  type BoxSpace,
-  type Env,
-  EnvError,
-  type Observation,
-  type ResetOptions,
-  type ResetResult,
-  type StepResult,
-} from "../core.ts";
-import { Wrapper } from "./wrapper.ts";
+import { box, type BoxSpace, type Env, EnvError, type Observation } from "../core.ts";
+import { ObservationWrapper } from "./wrapper.ts";
 
 /**
  * Stacks the last `k` observations into one float32 array of shape `[k, ...shape]` (a leading
@@ -22,7 +12,7 @@ import { Wrapper } from "./wrapper.ts";
  * the stack with k copies of the reset observation. Frames are copied, so inner envs may reuse
  * their buffers; the output is a buffer reused on the next call.
  */
-export class FrameStack extends Wrapper<Float32Array> {
+export class FrameStack extends ObservationWrapper {
   readonly k: number;
   readonly #frame: number;
   readonly #out: Float32Array;
@@ -52,17 +42,16 @@ export class FrameStack extends Wrapper<Float32Array> {
     return this.#space;
   }
 
-  override reset(options?: ResetOptions): ResetResult<Float32Array> {
-    const result = this.env.reset(options);
-    for (let j = 0; j < this.k; j++) this.#out.set(result.observation, j * this.#frame);
-    return { observation: this.#out, info: result.info };
+  /** The stack filled with k copies of the reset observation. */
+  override resetObservation(x: Observation): Float32Array {
+    for (let j = 0; j < this.k; j++) this.#out.set(x, j * this.#frame);
+    return this.#out;
   }
 
-  override step(action: Action): StepResult<Float32Array> {
-    const r = this.env.step(action) as StepResult<Observation>;
+  /** The stack moved on by one frame. */
+  observation(x: Observation): Float32Array {
     this.#out.copyWithin(0, this.#frame);
-    this.#out.set(r.observation, (this.k - 1) * this.#frame);
-    r.observation = this.#out;
-    return r as StepResult<Float32Array>;
+    this.#out.set(x, (this.k - 1) * this.#frame);
+    return this.#out;
   }
 }

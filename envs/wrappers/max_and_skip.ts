@@ -4,15 +4,8 @@
  *
  * @module
  */
-import {
-  type Action,
-  type Env,
-  EnvError,
-  type Observation,
-  type ResetOptions,
-  type ResetResult,
-  type StepResult,
-} from "../core.ts";
+import type { Action, Env, Observation, ResetOptions, ResetResult, StepResult } from "../core.ts";
+import { EnvError } from "../core.ts";
 import { bytesEqual, max2Words, max3Words } from "./frame_ops.ts";
 import { Wrapper } from "./wrapper.ts";
 

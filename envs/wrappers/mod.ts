@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { findWrapper, unwrap, Wrapper } from "./wrapper.ts";
+export { findWrapper, ObservationWrapper, unwrap, Wrapper } from "./wrapper.ts";
 export { TimeLimit } from "./time_limit.ts";
 export { NoopReset, type NoopResetOptions } from "./noop_reset.ts";
 export { MaxAndSkip, type MaxAndSkipOptions } from "./max_and_skip.ts";

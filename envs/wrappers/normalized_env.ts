@@ -3,19 +3,9 @@
  *
  * @module
  */
-import {
-  type Action,
-  box,
-  type BoxSpace,
-  type Env,
-  EnvError,
-  type Observation,
-  type ResetOptions,
-  type ResetResult,
-  type StepResult,
-} from "../core.ts";
+import { box, type BoxSpace, type Env, EnvError, type Observation } from "../core.ts";
 import { AtariRescale } from "./atari_rescale.ts";
-import { Wrapper } from "./wrapper.ts";
+import { ObservationWrapper } from "./wrapper.ts";
 
 /** Options of {@link NormalizedEnv}. */
 export interface NormalizedEnvOptions {
@@ -29,7 +19,7 @@ export interface NormalizedEnvOptions {
  * episode), and returns (x − m̂)/(ŝ + 1e-8) as float32. The observation is a buffer reused on the
  * next call.
  */
-export class NormalizedEnv extends Wrapper<Float32Array> {
+export class NormalizedEnv extends ObservationWrapper {
   readonly alpha: number;
   /** Running mean of frame means (not bias-corrected). */
   stateMean = 0;
@@ -89,16 +79,9 @@ export class NormalizedEnv extends Wrapper<Float32Array> {
     return this.#rescale === undefined ? NaN : this.#rescale.observationSum(x);
   }
 
-  override reset(options?: ResetOptions): ResetResult<Float32Array> {
-    const result = this.env.reset(options);
-    const x = result.observation;
-    return { observation: this.#normalize(x, this.#observationSum(x)), info: result.info };
-  }
-
-  override step(action: Action): StepResult<Float32Array> {
-    const r = this.env.step(action) as StepResult<Observation>;
-    r.observation = this.#normalize(r.observation, this.#observationSum(r.observation));
-    return r as StepResult<Float32Array>;
+  /** The observation normalised with the running statistics, updated by it first. */
+  observation(x: Observation): Float32Array {
+    return this.#normalize(x, this.#observationSum(x));
   }
 }
 

@@ -4,18 +4,8 @@
  *
  * @module
  */
-import {
-  type Action,
-  box,
-  type BoxSpace,
-  type Env,
-  EnvError,
-  type Observation,
-  type ResetOptions,
-  type ResetResult,
-  type StepResult,
-} from "../core.ts";
-import { Wrapper } from "./wrapper.ts";
+import { box, type BoxSpace, type Env, EnvError, type Observation } from "../core.ts";
+import { ObservationWrapper } from "./wrapper.ts";
 
 /** The saved form of a {@link RunningMeanStd} (plain JSON). */
 export interface RunningMeanStdState {
@@ -185,7 +175,7 @@ export class RunningMeanStd {
  * unless it is frozen. The statistics object can be shared, saved and frozen from outside. The
  * observation is a buffer reused on the next call.
  */
-export class NormalizeObservation extends Wrapper<Float32Array> {
+export class NormalizeObservation extends ObservationWrapper {
   readonly rms: RunningMeanStd;
   readonly #out: Float32Array;
   readonly #space: BoxSpace;
@@ -212,19 +202,9 @@ export class NormalizeObservation extends Wrapper<Float32Array> {
     return this.#space;
   }
 
-  #process(x: Observation): Float32Array {
+  /** The observation normalised with the statistics, updated by it first. */
+  observation(x: Observation): Float32Array {
     this.rms.update(x);
     return this.rms.normalize(x, this.#out);
-  }
-
-  override reset(options?: ResetOptions): ResetResult<Float32Array> {
-    const result = this.env.reset(options);
-    return { observation: this.#process(result.observation), info: result.info };
-  }
-
-  override step(action: Action): StepResult<Float32Array> {
-    const r = this.env.step(action) as StepResult<Observation>;
-    r.observation = this.#process(r.observation);
-    return r as StepResult<Float32Array>;
   }
 }

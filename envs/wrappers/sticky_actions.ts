@@ -4,14 +4,8 @@
  * @module
  */
 import { Rng } from "../../autograd/random.ts";
-import {
-  type Action,
-  type Env,
-  EnvError,
-  type ResetOptions,
-  type ResetResult,
-  type StepResult,
-} from "../core.ts";
+import type { Action, Env, ResetOptions, ResetResult, StepResult } from "../core.ts";
+import { EnvError } from "../core.ts";
 import { entropySeed } from "../classic/base.ts";
 import { checkDiscreteAction } from "../classic/actions.ts";
 import { deriveSeed, Wrapper } from "./wrapper.ts";

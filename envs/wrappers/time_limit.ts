@@ -3,14 +3,8 @@
  *
  * @module
  */
-import {
-  type Action,
-  type Env,
-  EnvError,
-  type ResetOptions,
-  type ResetResult,
-  type StepResult,
-} from "../core.ts";
+import type { Action, Env, ResetOptions, ResetResult, StepResult } from "../core.ts";
+import { EnvError } from "../core.ts";
 import { Wrapper } from "./wrapper.ts";
 
 /**

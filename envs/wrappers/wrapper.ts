@@ -57,6 +57,32 @@ export class Wrapper<O extends Observation = Observation> implements Env<O> {
   }
 }
 
+/**
+ * A wrapper that changes only the observations (as Gymnasium's `ObservationWrapper`):
+ * {@link observation} maps each one after a step, {@link resetObservation} the first of an episode
+ * (by default the same map). Rewards, ends and info pass through.
+ */
+export abstract class ObservationWrapper<O extends Observation = Float32Array> extends Wrapper<O> {
+  /** The observation after a step, made from the wrapped env's. */
+  abstract observation(x: Observation): O;
+
+  /** The observation after a reset (default: {@link observation}). */
+  resetObservation(x: Observation): O {
+    return this.observation(x);
+  }
+
+  override reset(options?: ResetOptions): ResetResult<O> {
+    const result = this.env.reset(options);
+    return { observation: this.resetObservation(result.observation), info: result.info };
+  }
+
+  override step(action: Action): StepResult<O> {
+    const r = this.env.step(action) as StepResult<Observation>;
+    r.observation = this.observation(r.observation);
+    return r as StepResult<O>;
+  }
+}
+
 /** The innermost env under any number of wrappers. */
 export function unwrap(env: Env): Env {
   while (env instanceof Wrapper) env = env.env;
