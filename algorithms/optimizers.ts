@@ -216,8 +216,15 @@ export abstract class Optimizer {
     }
   }
 
+  /** The hyper-parameters beside the learning rate. */
+  abstract readonly config: Readonly<
+    Omit<AdamHyperParameters, "lr"> | Omit<RMSpropHyperParameters, "lr">
+  >;
+
   /** Hyper-parameters, with the current `lr`. */
-  abstract get hyperParameters(): AdamHyperParameters | RMSpropHyperParameters;
+  get hyperParameters(): AdamHyperParameters | RMSpropHyperParameters {
+    return { lr: this.lr, ...this.config } as AdamHyperParameters | RMSpropHyperParameters;
+  }
 
   /**
    * Applies one update to `params` from `grads` (both of length `size`), incrementing every
@@ -388,11 +395,6 @@ export class Adam extends Optimizer {
     }
   }
 
-  /** Hyper-parameters, with the current `lr`. */
-  get hyperParameters(): AdamHyperParameters {
-    return { lr: this.lr, ...this.config };
-  }
-
   protected updateSegment(
     params: Float32Array,
     grads: Float32Array,
@@ -511,11 +513,6 @@ export class RMSprop extends Optimizer {
     super("RMSprop", layout, hp.lr, names, options);
     const { lr: _, ...config } = hp;
     this.config = Object.freeze(config);
-  }
-
-  /** Hyper-parameters, with the current `lr`. */
-  get hyperParameters(): RMSpropHyperParameters {
-    return { lr: this.lr, ...this.config };
   }
 
   protected updateSegment(
