@@ -2,7 +2,8 @@
  * Turns a PyTorch state_dict (read by {@link readStateDict}, never unpickled by Python) into an
  * a3g model of a given family for a given env: every tensor of the model must be there, by the
  * seeds' state_dict key, with the model's shape, and no other may be; all mismatches are listed in
- * one error. The LSTM (or hidden) width is read from the file unless given.
+ * one error. The LSTM (or hidden) width is read from the file unless given. {@link importFile}
+ * does it for a file and saves the model as a checkpoint (`deno task import`).
  *
  * @example
  * ```ts
@@ -19,6 +20,7 @@ import { makeTrainingEnv } from "../algorithms/training_env.ts";
 import { Parameters } from "../autograd/parameters.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
 import { modelDefinition } from "../models/mod.ts";
+import { saveCheckpoint } from "./checkpoint.ts";
 import { readStateDict, StateDictError, type StateDictTensor } from "./torch_state_dict.ts";
 
 /** What {@link importStateDict} needs besides the file. */
@@ -91,4 +93,32 @@ export function importStateDict(
     model.parameters.get(name).data.set(tensors.get(name)!.data);
   }
   return { config, model };
+}
+
+/** Imports `file` and saves it as checkpoint `<out>/model`; returns the checkpoint's name. */
+export async function importFile(
+  file: string,
+  options: {
+    model: ModelName;
+    env: string;
+    out: string;
+    hiddenSize?: number;
+    stackFrames?: number;
+  },
+): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(file);
+  } catch (error) {
+    throw new StateDictError(file, `cannot be read (${(error as Error).message})`);
+  }
+  const { config, model } = importStateDict(bytes, { ...options, source: file });
+  const name = `${options.out}/model`;
+  await saveCheckpoint(name, {
+    params: model.parameters.data,
+    layout: model.parameters.layout().slots,
+    config: { ...config, load: null, runDir: null },
+    counters: { frames: 0, steps: 0, episodes: 0, updates: 0, seconds: 0 },
+  });
+  return name;
 }

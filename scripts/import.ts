@@ -10,39 +10,10 @@
 import { Command, Option } from "npm:@commander-js/extra-typings@14.0.0";
 import { ConfigError, MODEL_NAMES, type ModelName } from "../algorithms/config.ts";
 import { EnvError } from "../envs/core.ts";
-import { saveCheckpoint } from "../io/checkpoint.ts";
-import { importStateDict } from "../io/torch_import.ts";
+import { importFile } from "../io/torch_import.ts";
 import { StateDictError } from "../io/torch_state_dict.ts";
 import { prepareOutput, requireAccess } from "./permissions.ts";
 import { integerAtLeast, quiet, runTask } from "./_task.ts";
-
-/** Imports `file` and saves it as checkpoint `<out>/model`; returns the checkpoint's name. */
-export async function importFile(
-  file: string,
-  options: {
-    model: ModelName;
-    env: string;
-    out: string;
-    hiddenSize?: number;
-    stackFrames?: number;
-  },
-): Promise<string> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(file);
-  } catch (error) {
-    throw new StateDictError(file, `cannot be read (${(error as Error).message})`);
-  }
-  const { config, model } = importStateDict(bytes, { ...options, source: file });
-  const name = `${options.out}/model`;
-  await saveCheckpoint(name, {
-    params: model.parameters.data,
-    layout: model.parameters.layout().slots,
-    config: { ...config, load: null, runDir: null },
-    counters: { frames: 0, steps: 0, episodes: 0, updates: 0, seconds: 0 },
-  });
-  return name;
-}
 
 if (import.meta.main) {
   const cmd = quiet(

@@ -12,7 +12,7 @@ import {
   recordCheckpointGif,
 } from "../algorithms/evaluate_checkpoint.ts";
 import { observationStatistics } from "../envs/pipeline.ts";
-import { exportModel, exportWeights } from "../scripts/export.ts";
+import { exportModel, exportWeights } from "../algorithms/export_checkpoint.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { readEvents } from "../logging/tensorboard.ts";
 

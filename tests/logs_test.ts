@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../algorithms/config.ts";
 import { train } from "../algorithms/trainer.ts";
-import { readMetrics } from "../scripts/plot/metrics.ts";
+import { readMetrics } from "../logging/plot/metrics.ts";
 
 async function bytesUnder(dir: string): Promise<number> {
   let total = 0;

@@ -10,7 +10,7 @@ import { makeTrainingEnv } from "../algorithms/training_env.ts";
 import { saveCheckpoint } from "../io/checkpoint.ts";
 import { train } from "../algorithms/trainer.ts";
 import { evaluateCheckpoint, evaluateOnnxModel } from "../algorithms/evaluate_checkpoint.ts";
-import { exportOnnxModel } from "../scripts/export.ts";
+import { exportOnnxModel } from "../algorithms/export_checkpoint.ts";
 
 /** Largest |a − b| over two arrays of the same length. */
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, what: string): number {

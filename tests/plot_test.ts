@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PlotError, plotRun } from "../scripts/plot.ts";
-import { AXES, SERIES } from "../scripts/plot/chart.ts";
-import { parseMetrics } from "../scripts/plot/metrics.ts";
+import { PlotError, plotRun } from "../logging/plot/mod.ts";
+import { AXES, SERIES } from "../logging/plot/chart.ts";
+import { parseMetrics } from "../logging/plot/metrics.ts";
 
 /** A small run: config, 40 training and 12 evaluation episodes, losses and an end line. */
 function syntheticMetrics(): string {

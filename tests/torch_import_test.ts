@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Tensor } from "../autograd/tensor.ts";
 import { importStateDict } from "../io/torch_import.ts";
 import { readStateDict, StateDictError } from "../io/torch_state_dict.ts";
-import { importFile } from "../scripts/import.ts";
+import { importFile } from "../io/torch_import.ts";
 import { checkpointModel } from "../algorithms/evaluate_checkpoint.ts";
 import { withTempDir } from "./_assert.ts";
 import { zipSync } from "fflate";
