@@ -33,7 +33,7 @@ import {
 } from "../autograd/backends/webgpu/mod.ts";
 import type { ParameterLayout, ParameterSlot } from "../autograd/parameters.ts";
 import type { ModelDefinition } from "./actor_critic.ts";
-import type { ConvLayer as ConvSpec, Layer } from "./architecture.ts";
+import { activationName, type ConvLayer as ConvSpec, type Layer } from "./architecture.ts";
 
 /**
  * Why the GPU program cannot run `definition`, or null when it can: it runs a categorical policy
@@ -47,9 +47,10 @@ export function gpuUnsupported(definition: ModelDefinition): string | null {
   const convs = layers.filter((l) => l.op === "conv");
   const rest = layers.slice(convs.length);
   if (convs.length === 0) return "it needs a conv stack";
+  if (rest.some((l) => l.op === "conv")) return "its conv layers must come first";
   for (const l of convs) {
-    if (l.op !== "conv" || (l.activation !== "elu" && l.activation !== "relu")) {
-      return `conv layer ${l.name} must come first and use ELU or ReLU`;
+    if (l.activation !== "elu" && l.activation !== "relu") {
+      return `conv layer ${l.name} uses ${activationName(l.activation)}; it runs ELU or ReLU`;
     }
   }
   const fc = definition.lstm === null && rest.length === 1 && rest[0].name === "fc" &&

@@ -128,3 +128,26 @@ Deno.test("heads: Gaussian log-prob and entropy against the formulas, gradients 
     { shape: [2, 2], values: [0.3, 0.8, 0.5, 1.2] },
   ]);
 });
+
+Deno.test("architecture: one layer list gives specs and feature size; the GPU program takes only what it runs", async () => {
+  const { encoderSpecs, GPU_MODEL_NAMES, SMALL_CONV, LARGE_CONV, modelDefinition: define } =
+    await import("../models/mod.ts");
+  const { gpuUnsupported } = await import("../models/gpu_actor_critic.ts");
+  // 42 → 21 → 11 → 6 → 3 with 32 channels; 80 → (80 conv, 40 pool) → 19 → 9 → 4 with 64
+  assert.equal(encoderSpecs(SMALL_CONV, [1, 42, 42]).features, 32 * 3 * 3);
+  assert.equal(encoderSpecs(LARGE_CONV, [1, 80, 80]).features, 64 * 4 * 4);
+  assert.deepEqual(
+    encoderSpecs(SMALL_CONV, [4, 42, 42]).specs.map((s) => `${s.name}:${s.shape}`).slice(0, 2),
+    ["conv1.weight:32,4,3,3", "conv1.bias:32"],
+  );
+  assert.throws(() => encoderSpecs(LARGE_CONV, [1, 8, 8]), /conv\d: input \[.*\] is too small/);
+  assert.deepEqual([...GPU_MODEL_NAMES].sort(), ["large", "large-ff", "small", "small-ff"]);
+  const small = define("small", box([1, 42, 42], 0, 255), discrete(6), 16);
+  assert.equal(gpuUnsupported(small), null);
+  const leaky = {
+    ...small,
+    encoder: small.encoder.map((l, i) => i === 2 ? { ...l, activation: { leakyRelu: 0.1 } } : l),
+  };
+  assert.match(gpuUnsupported(leaky)!, /conv layer conv3 uses leaky_relu\(0\.1\)/);
+  assert.match(gpuUnsupported(define("mlp", box([4], 0, 1), discrete(2), 8))!, /\[C, H, W\]/);
+});
