@@ -130,7 +130,6 @@ export { readSafetensors, writeSafetensors } from "./io/safetensors.ts";
 export { exportOnnx, readOnnxMetadata } from "./io/onnx.ts";
 export { recordEpisodeGif } from "./io/gif.ts";
 export { readEvents, SummaryWriter } from "./logging/tensorboard.ts";
-export { plotRun } from "./logging/plot/mod.ts";
 export { exportModel, exportOnnxModel, exportWeights } from "./algorithms/export_checkpoint.ts";
 export { importFile, importStateDict } from "./io/torch_import.ts";
 

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { unzipSync } from "fflate";
+import { unzipSync } from "npm:fflate@0.8.3";
 
 /** A file that is not a state_dict this reader accepts; the message names the file and why. */
 export class StateDictError extends Error {
