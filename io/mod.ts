@@ -1,6 +1,7 @@
 /**
- * Files users keep: safetensors read/write, checkpoints (safetensors weights + JSON state) and
- * atomic file replacement.
+ * Files users keep: safetensors read/write, checkpoints (safetensors weights + JSON state), ONNX
+ * export and running, GIFs, PyTorch state_dicts read without unpickling, and atomic file
+ * replacement.
  *
  * @module
  */
@@ -10,3 +11,5 @@ export * from "./safetensors.ts";
 export * from "./onnx.ts";
 export * from "./onnx_runtime.ts";
 export * from "./gif.ts";
+export * from "./torch_state_dict.ts";
+export { importFile, type ImportOptions, importStateDict } from "./torch_import.ts";
