@@ -34,6 +34,38 @@ import { readStateDict, StateDictError } from "../../io/torch_state_dict.ts";
 /** What a loader did with one input. */
 export type Outcome = "accepted" | "refused";
 
+/**
+ * "refused" when `load` throws the loader's own error (`own`), "accepted" when it returns and
+ * `check` (a fault if it throws) passes its result; any other error is thrown.
+ */
+function loadOrRefuse<T>(
+  load: () => T,
+  // deno-lint-ignore no-explicit-any
+  own: abstract new (...args: any[]) => Error,
+  check: (value: T) => void = () => {},
+): Promise<Outcome> {
+  let value: T;
+  try {
+    value = load();
+  } catch (error) {
+    if (error instanceof own) return Promise.resolve("refused");
+    throw error;
+  }
+  check(value);
+  return Promise.resolve("accepted");
+}
+
+/** Throws when an accepted tensor's values do not fill its shape. */
+function checkTensors(
+  tensors: Iterable<[string, { shape: readonly number[]; data: { length: number } }]>,
+): void {
+  for (const [name, t] of tensors) {
+    if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
+      throw new Error(`accepted tensor ${name}: ${t.data.length} values for [${t.shape}]`);
+    }
+  }
+}
+
 /** One loader under fuzzing. */
 export interface FuzzTarget<T> {
   name: string;
@@ -239,22 +271,12 @@ function safetensorsTarget(): FuzzTarget<Uint8Array> {
   return {
     name: "safetensors",
     inputs: mutatedSafetensors(base),
-    run: (bytes) => {
-      let file;
-      try {
-        file = decodeSafetensors(bytes, "fuzz.safetensors");
-      } catch (error) {
-        if (error instanceof SafetensorsError) return Promise.resolve("refused");
-        throw error;
-      }
-      for (const [name, t] of file.tensors) {
-        const count = t.shape.reduce((a, b) => a * b, 1);
-        if (t.data.length !== count) {
-          throw new Error(`accepted tensor ${name}: ${t.data.length} values for shape ${t.shape}`);
-        }
-      }
-      return Promise.resolve("accepted");
-    },
+    run: (bytes) =>
+      loadOrRefuse(
+        () => decodeSafetensors(bytes, "fuzz.safetensors"),
+        SafetensorsError,
+        (file) => checkTensors(file.tensors),
+      ),
   };
 }
 
@@ -384,15 +406,7 @@ function tensorboardTarget(): FuzzTarget<Uint8Array> {
   return {
     name: "tensorboard",
     inputs: fc.oneof(mutatedBytes(base), payload),
-    run: (bytes) => {
-      try {
-        decodeEvents(bytes, "fuzz.tfevents");
-        return Promise.resolve("accepted");
-      } catch (error) {
-        if (error instanceof EventFileError) return Promise.resolve("refused");
-        throw error;
-      }
-    },
+    run: (bytes) => loadOrRefuse(() => decodeEvents(bytes, "fuzz.tfevents"), EventFileError),
   };
 }
 
@@ -509,21 +523,8 @@ async function torchTarget(): Promise<FuzzTarget<Uint8Array>> {
   return {
     name: "torch",
     inputs: fc.oneof(mutatedBytes(legacy), mutatedBytes(zip), repacked),
-    run: (bytes) => {
-      let tensors;
-      try {
-        tensors = readStateDict(bytes, "fuzz.pt");
-      } catch (error) {
-        if (error instanceof StateDictError) return Promise.resolve("refused");
-        throw error;
-      }
-      for (const [name, t] of tensors) {
-        if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
-          throw new Error(`accepted tensor ${name}: ${t.data.length} values for [${t.shape}]`);
-        }
-      }
-      return Promise.resolve("accepted");
-    },
+    run: (bytes) =>
+      loadOrRefuse(() => readStateDict(bytes, "fuzz.pt"), StateDictError, checkTensors),
   };
 }
 
