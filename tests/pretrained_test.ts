@@ -14,8 +14,10 @@ const names = [...Deno.readDirSync(dir)]
   .map((e) => e.name.replace(/\.json$/, ""))
   .sort();
 
-Deno.test("pretrained: Pong, BipedalWalker and CartPole ship", () => {
-  for (const name of ["bipedal", "cartpole", "pong"]) assert.ok(names.includes(name), name);
+Deno.test("pretrained: Pong, Breakout, BipedalWalker and CartPole ship", () => {
+  for (const name of ["bipedal", "breakout", "cartpole", "pong"]) {
+    assert.ok(names.includes(name), name);
+  }
 });
 
 for (const name of names) {
@@ -43,6 +45,12 @@ Deno.test("pretrained: the Pong model beats the built-in opponent (random play l
   // one seeded game (seed 1: +15 when the model shipped; its 100-game mean is +14.68, min 8)
   const result = await evaluateCheckpoint("pong", `${dir}pong`, 1, 1);
   assert.ok(result.mean >= 5, `score ${result.mean} in one greedy game`);
+});
+
+Deno.test("pretrained: the Breakout model breaks bricks (random play scores about 1.7 a game)", async () => {
+  // two seeded games (94 and 10 when the model shipped; its 100-game mean is 62.71, min 10)
+  const result = await evaluateCheckpoint("breakout", `${dir}breakout`, 2, 1);
+  assert.ok(result.mean >= 10, `scores ${result.rewards.join(", ")} in two greedy games`);
 });
 
 Deno.test("pretrained: the BipedalWalker model still walks the course (solved is 300)", async () => {
