@@ -53,11 +53,9 @@ export function nStepReturns(
   gamma: number,
   dones?: Dones,
 ): Returns {
-  checkRollout("nStepReturns", rewards, values, bootstrap, dones);
-  checkUnit("nStepReturns", "gamma", gamma);
-  const T = rewards.length;
-  const returns = new Float64Array(T);
-  const advantages = new Float64Array(T);
+  const { T, returns, advantages } = startRollout("nStepReturns", rewards, values, bootstrap, {
+    gamma,
+  }, dones);
   let R = bootstrap;
   for (let t = T - 1; t >= 0; t--) {
     const notDone = isDone(dones, t) ? 0 : 1;
@@ -91,12 +89,10 @@ export function gae(
   tau: number,
   dones?: Dones,
 ): Returns {
-  checkRollout("gae", rewards, values, bootstrapValue, dones);
-  checkUnit("gae", "gamma", gamma);
-  checkUnit("gae", "tau", tau);
-  const T = rewards.length;
-  const returns = new Float64Array(T);
-  const advantages = new Float64Array(T);
+  const { T, returns, advantages } = startRollout("gae", rewards, values, bootstrapValue, {
+    gamma,
+    tau,
+  }, dones);
   let nextValue = bootstrapValue; // V_{t+1}
   let nextAdvantage = 0; // A_{t+1}
   for (let t = T - 1; t >= 0; t--) {
@@ -203,6 +199,21 @@ function checkRollout(
   if (!Number.isFinite(bootstrap)) {
     throw new RangeError(`${fn}: bootstrap value is ${bootstrap}, expected a finite number`);
   }
+}
+
+/** Checks a rollout and its factors in [0, 1], and allocates the returns and advantages. */
+function startRollout(
+  fn: string,
+  rewards: ArrayLike<number>,
+  values: ArrayLike<number>,
+  bootstrap: number,
+  factors: Record<string, number>,
+  dones?: Dones,
+): { T: number; returns: Float64Array; advantages: Float64Array } {
+  checkRollout(fn, rewards, values, bootstrap, dones);
+  for (const [name, x] of Object.entries(factors)) checkUnit(fn, name, x);
+  const T = rewards.length;
+  return { T, returns: new Float64Array(T), advantages: new Float64Array(T) };
 }
 
 function checkUnit(fn: string, name: string, x: number): void {
