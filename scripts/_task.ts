@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Command, InvalidArgumentError } from "npm:@commander-js/extra-typings@14.0.0";
+import { Command, InvalidArgumentError } from "npm:@commander-js/extra-typings@14.0.0";
 import { PermissionError } from "./permissions.ts";
 
 /** An error class a task refuses input with. */
@@ -16,6 +16,21 @@ type ErrorClass = abstract new (...args: any[]) => Error;
 /** `cmd` set to throw its errors (they reach {@link runTask}) and print nothing itself. */
 export function quiet<C extends Command<unknown[], Record<string, unknown>>>(cmd: C): C {
   return cmd.exitOverride().configureOutput({ writeErr: () => {} }) as C;
+}
+
+/**
+ * A task's {@link quiet} command: its name, what it does, and its one positional argument
+ * (`"<name>"`, required) with that argument's help; options are added to what it returns.
+ */
+export function taskCommand(
+  name: string,
+  description: string,
+  argument: `<${string}>`,
+  argumentHelp: string,
+): Command<[string]> {
+  return quiet(
+    new Command(name).description(description).argument(argument, argumentHelp),
+  ) as unknown as Command<[string]>;
 }
 
 /**

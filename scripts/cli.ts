@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { Command, InvalidArgumentError, Option } from "npm:@commander-js/extra-typings@14.0.0";
+import { type Command, InvalidArgumentError, Option } from "npm:@commander-js/extra-typings@14.0.0";
+import { taskCommand } from "./_task.ts";
 import {
   ConfigError,
   type FieldRule,
@@ -49,12 +50,13 @@ function parserFor(rule: FieldRule): ((value: string, previous?: unknown) => unk
 
 /** The `train` command's flags (a `Command` configured but not yet parsed), from `FIELDS`. */
 export function trainCommand(): Command<[string], Record<string, unknown>> {
-  const cmd = new Command("train")
-    .description(
-      "Train an agent with A3C (Hogwild workers sharing parameters), or A3G with --a3g. " +
-        "A preset's values replace the defaults shown.",
-    )
-    .argument("<preset|env-id>", `a preset (${Object.keys(PRESETS).join(", ")}) or an env id`);
+  const cmd = taskCommand(
+    "train",
+    "Train an agent with A3C (Hogwild workers sharing parameters), or A3G with --a3g. " +
+      "A preset's values replace the defaults shown.",
+    "<preset|env-id>",
+    `a preset (${Object.keys(PRESETS).join(", ")}) or an env id`,
+  );
   for (const spec of Object.values(FIELDS) as FieldSpec<unknown>[]) {
     if (spec.flag === undefined) continue;
     // the table's default in the help, where a value has one and the help does not say it
@@ -71,10 +73,7 @@ export function trainCommand(): Command<[string], Record<string, unknown>> {
       cmd.addOption(new Option(spec.flag.replace(/--/, "--no-"), spec.negation));
     }
   }
-  return cmd.exitOverride().configureOutput({ writeErr: () => {} }) as unknown as Command<
-    [string],
-    Record<string, unknown>
-  >;
+  return cmd as unknown as Command<[string], Record<string, unknown>>;
 }
 
 /** Parses `deno task train` arguments into a validated configuration (throws `ConfigError`). */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Command, Option } from "npm:@commander-js/extra-typings@14.0.0";
+import { Option } from "npm:@commander-js/extra-typings@14.0.0";
 import { ConfigError } from "../algorithms/config.ts";
 import { EnvError } from "../envs/core.ts";
 import { CheckpointError, checkpointPaths } from "../io/checkpoint.ts";
@@ -20,38 +20,39 @@ import {
   recordCheckpointGif,
 } from "../algorithms/evaluate_checkpoint.ts";
 import { prepareOutput, requireAccess } from "./permissions.ts";
-import { integerAtLeast, quiet, runTask, usage } from "./_task.ts";
+import { integerAtLeast, runTask, taskCommand, usage } from "./_task.ts";
 
 const positiveInt = integerAtLeast(1);
 
 if (import.meta.main) {
-  const cmd = quiet(
-    new Command("eval")
-      .description("Play greedy episodes with a saved model.")
-      .argument("<preset|env-id>", "a preset or an env id")
-      .option("--checkpoint <path>", "checkpoint (path without extension)")
-      .option("--episodes <n>", "episodes to play", positiveInt, 100)
-      .option("--seed <n>", "seed of the first episode", positiveInt, 1)
-      .option(
-        "--envs <n>",
-        "play n envs at once with one batched forward per step (env i seeded with seed + i)",
-        positiveInt,
-        1,
-      )
-      .addOption(
-        new Option("--backend <name>", "forward to play with: a3g's own or onnxruntime")
-          .choices(["ts", "onnx"] as const),
-      )
-      .option(
-        "--frameskip <n>",
-        "emulated frames per env step of an Atari id (1 runs e.g. ALE/Pong-v5 through the " +
-          "training chain's skip and max-pool, sticky actions kept per frame)",
-        positiveInt,
-      )
-      .option("--onnx-model <file>", "play an exported .onnx file instead of a checkpoint")
-      .option("--json", "print one JSON object")
-      .option("--gif <out>", "also record one greedy episode as a GIF (needs --checkpoint)"),
-  );
+  const cmd = taskCommand(
+    "eval",
+    "Play greedy episodes with a saved model.",
+    "<preset|env-id>",
+    "a preset or an env id",
+  )
+    .option("--checkpoint <path>", "checkpoint (path without extension)")
+    .option("--episodes <n>", "episodes to play", positiveInt, 100)
+    .option("--seed <n>", "seed of the first episode", positiveInt, 1)
+    .option(
+      "--envs <n>",
+      "play n envs at once with one batched forward per step (env i seeded with seed + i)",
+      positiveInt,
+      1,
+    )
+    .addOption(
+      new Option("--backend <name>", "forward to play with: a3g's own or onnxruntime")
+        .choices(["ts", "onnx"] as const),
+    )
+    .option(
+      "--frameskip <n>",
+      "emulated frames per env step of an Atari id (1 runs e.g. ALE/Pong-v5 through the " +
+        "training chain's skip and max-pool, sticky actions kept per frame)",
+      positiveInt,
+    )
+    .option("--onnx-model <file>", "play an exported .onnx file instead of a checkpoint")
+    .option("--json", "print one JSON object")
+    .option("--gif <out>", "also record one greedy episode as a GIF (needs --checkpoint)");
   await runTask("eval", [ConfigError, CheckpointError, EnvError, "OnnxError"], async () => {
     cmd.parse(Deno.args, { from: "user" });
     const o = cmd.opts();

@@ -13,27 +13,27 @@
  *
  * @module
  */
-import { Command } from "npm:@commander-js/extra-typings@14.0.0";
 import { ConfigError } from "../algorithms/config.ts";
 import { exportModel, exportOnnxModel, exportWeights } from "../algorithms/export_checkpoint.ts";
 import { EnvError } from "../envs/core.ts";
 import { CheckpointError, checkpointPaths } from "../io/checkpoint.ts";
 import { OnnxError } from "../io/onnx.ts";
 import { prepareOutput, requireAccess } from "./permissions.ts";
-import { quiet, runTask, usage } from "./_task.ts";
+import { runTask, taskCommand, usage } from "./_task.ts";
 
 if (import.meta.main) {
-  const cmd = quiet(
-    new Command("export")
-      .description("Export a checkpoint's model weights or its model as ONNX.")
-      .argument("<checkpoint>", "checkpoint (path without extension)")
-      .option("--safetensors <out>", "weights-only safetensors file to write")
-      .option("--onnx <out>", "ONNX model file to write")
-      .option(
-        "--model <out>",
-        "checkpoint without optimizer state to write (path without extension)",
-      ),
-  );
+  const cmd = taskCommand(
+    "export",
+    "Export a checkpoint's model weights or its model as ONNX.",
+    "<checkpoint>",
+    "checkpoint (path without extension)",
+  )
+    .option("--safetensors <out>", "weights-only safetensors file to write")
+    .option("--onnx <out>", "ONNX model file to write")
+    .option(
+      "--model <out>",
+      "checkpoint without optimizer state to write (path without extension)",
+    );
   await runTask("export", [CheckpointError, OnnxError, ConfigError, EnvError], async () => {
     cmd.parse(Deno.args, { from: "user" });
     const o = cmd.opts();

@@ -7,32 +7,33 @@
  *
  * @module
  */
-import { Command, Option } from "npm:@commander-js/extra-typings@14.0.0";
+import { Option } from "npm:@commander-js/extra-typings@14.0.0";
 import { ConfigError, MODEL_NAMES, type ModelName } from "../algorithms/config.ts";
 import { EnvError } from "../envs/core.ts";
 import { importFile } from "../io/torch_import.ts";
 import { StateDictError } from "../io/torch_state_dict.ts";
 import { prepareOutput, requireAccess } from "./permissions.ts";
-import { integerAtLeast, quiet, runTask } from "./_task.ts";
+import { integerAtLeast, runTask, taskCommand } from "./_task.ts";
 
 if (import.meta.main) {
-  const cmd = quiet(
-    new Command("import")
-      .description("Import a PyTorch state_dict (.dat/.pt) as an a3g model, without unpickling it.")
-      .argument("<file>", "the state_dict file")
-      .addOption(
-        new Option("--model <family>", "the model family it was trained with")
-          .choices(MODEL_NAMES).makeOptionMandatory(),
-      )
-      .requiredOption("--env <id>", "a preset or env id the model plays")
-      .requiredOption("--out <dir>", "directory to write model.json and model.safetensors into")
-      .option("--hidden-size <n>", "LSTM width (read from the file by default)", integerAtLeast(1))
-      .option(
-        "--stack-frames <n>",
-        "observations stacked per input (a3c_continuous's --stack-frames, e.g. 4 for CONV)",
-        integerAtLeast(1),
-      ),
-  );
+  const cmd = taskCommand(
+    "import",
+    "Import a PyTorch state_dict (.dat/.pt) as an a3g model, without unpickling it.",
+    "<file>",
+    "the state_dict file",
+  )
+    .addOption(
+      new Option("--model <family>", "the model family it was trained with")
+        .choices(MODEL_NAMES).makeOptionMandatory(),
+    )
+    .requiredOption("--env <id>", "a preset or env id the model plays")
+    .requiredOption("--out <dir>", "directory to write model.json and model.safetensors into")
+    .option("--hidden-size <n>", "LSTM width (read from the file by default)", integerAtLeast(1))
+    .option(
+      "--stack-frames <n>",
+      "observations stacked per input (a3c_continuous's --stack-frames, e.g. 4 for CONV)",
+      integerAtLeast(1),
+    );
   await runTask("import", [StateDictError, ConfigError, EnvError], async () => {
     cmd.parse(Deno.args, { from: "user" });
     const o = cmd.opts();

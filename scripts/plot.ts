@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { Command, InvalidArgumentError } from "npm:@commander-js/extra-typings@14.0.0";
+import { InvalidArgumentError } from "npm:@commander-js/extra-typings@14.0.0";
 import { describeTime, PlotError, plotRun } from "../logging/plot/mod.ts";
 import { requireAccess } from "./permissions.ts";
-import { quiet, runTask } from "./_task.ts";
+import { runTask, taskCommand } from "./_task.ts";
 
 function scale(value: string): number {
   const n = Number(value);
@@ -21,14 +21,15 @@ function scale(value: string): number {
 }
 
 if (import.meta.main) {
-  const cmd = quiet(
-    new Command("plot")
-      .description("Plot a run's reward curves to rewards.svg and rewards.png.")
-      .argument("<run-dir>", "run directory holding metrics.jsonl (runs/<name>)")
-      .option("--out <dir>", "directory to write into instead of the run directory")
-      .option("--scale <n>", "PNG pixels per SVG pixel, up to 8", scale, 2)
-      .option("--svg-only", "write the SVG alone"),
-  );
+  const cmd = taskCommand(
+    "plot",
+    "Plot a run's reward curves to rewards.svg and rewards.png.",
+    "<run-dir>",
+    "run directory holding metrics.jsonl (runs/<name>)",
+  )
+    .option("--out <dir>", "directory to write into instead of the run directory")
+    .option("--scale <n>", "PNG pixels per SVG pixel, up to 8", scale, 2)
+    .option("--svg-only", "write the SVG alone");
   await runTask("plot", [PlotError], async () => {
     cmd.parse(Deno.args, { from: "user" });
     const o = cmd.opts();

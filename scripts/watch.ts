@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { Command, InvalidArgumentError } from "npm:@commander-js/extra-typings@14.0.0";
+import { InvalidArgumentError } from "npm:@commander-js/extra-typings@14.0.0";
 import { serveRun } from "../web/server.ts";
 import { requireAccess } from "./permissions.ts";
-import { quiet, runTask } from "./_task.ts";
+import { runTask, taskCommand } from "./_task.ts";
 
 /** A directory that holds no run. */
 class NotARun extends Error {}
@@ -21,12 +21,13 @@ function port(value: string): number {
   return n;
 }
 
-const cmd = quiet(
-  new Command("watch")
-    .description("Serve a run directory's live page (curves only) on 127.0.0.1.")
-    .argument("<run-dir>", "a run directory (with metrics.jsonl and config.json)")
-    .option("--port <n>", "port (0: a free one)", port, 0),
-);
+const cmd = taskCommand(
+  "watch",
+  "Serve a run directory's live page (curves only) on 127.0.0.1.",
+  "<run-dir>",
+  "a run directory (with metrics.jsonl and config.json)",
+)
+  .option("--port <n>", "port (0: a free one)", port, 0);
 await runTask("watch", [NotARun], async () => {
   cmd.parse(Deno.args, { from: "user" });
   const dir = cmd.args[0].replace(/\/+$/, "");

@@ -1,5 +1,6 @@
 /**
- * What the bench suites share: reading an option, and measuring a training run's frames per second.
+ * What the bench suites share: reading an option, a scratch run directory, and measuring a training
+ * run's frames per second.
  *
  * @module
  */
@@ -22,13 +23,10 @@ export async function trainingRate(
   config: Omit<TrainConfig, "runDir">,
   seconds: number,
 ): Promise<number> {
-  await Deno.mkdir("runs", { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: "runs", prefix: ".bench-" });
-  const controller = new AbortController();
-  const warmup = seconds / 4;
-  let start: { t: number; frames: number } | null = null;
-  let rate = 0;
-  try {
+  return await inScratchRun(".bench-", async (dir, controller) => {
+    const warmup = seconds / 4;
+    let start: { t: number; frames: number } | null = null;
+    let rate = 0;
     await train({ ...config, runDir: dir } as TrainConfig, {
       print: false,
       signal: controller.signal,
@@ -42,8 +40,24 @@ export async function trainingRate(
         }
       },
     });
+    return rate;
+  });
+}
+
+/**
+ * `body` given a scratch run directory under `runs/` (the one directory `deno task bench` may
+ * write), named `prefix…`, and the controller that stops the runs in it; the directory is removed
+ * however `body` ends.
+ */
+export async function inScratchRun<T>(
+  prefix: string,
+  body: (dir: string, controller: AbortController) => Promise<T>,
+): Promise<T> {
+  await Deno.mkdir("runs", { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: "runs", prefix });
+  try {
+    return await body(dir, new AbortController());
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  return rate;
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { option } from "./_args.ts";
+import { inScratchRun, option } from "./_args.ts";
 import { resolveConfig } from "../../algorithms/config.ts";
 import { train, type TrainStatus } from "../../algorithms/trainer.ts";
 import { makeTrainingEnv } from "../../algorithms/training_env.ts";
@@ -37,50 +37,48 @@ async function measure(
   n: number,
   seconds: number,
 ): Promise<Figures> {
-  await Deno.mkdir("runs", { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: "runs", prefix: ".bench-cluster-" });
-  const controller = new AbortController();
-  const warmup = seconds / 4;
-  const last: (TrainStatus | null)[] = Array(n).fill(null);
-  let start: { t: number; frames: number; syncs: number[]; ms: number[] } | null = null;
-  let result: Figures | null = null;
-  const onStatus = (i: number) => (s: TrainStatus) => {
-    last[i] = s;
-    if (i !== 0 || last.some((x) => x === null)) return;
-    const all = last as TrainStatus[];
-    const syncs = all.map((x) => x.cluster!.syncs);
-    const ms = all.map((x) => (x.cluster!.syncMs ?? 0) * x.cluster!.syncs);
-    if (start === null && s.seconds >= warmup) {
-      start = { t: s.seconds, frames: s.frames, syncs, ms };
+  return await inScratchRun(".bench-cluster-", async (dir, controller) => {
+    const warmup = seconds / 4;
+    const last: (TrainStatus | null)[] = Array(n).fill(null);
+    let start: { t: number; frames: number; syncs: number[]; ms: number[] } | null = null;
+    let result: Figures | null = null;
+    const onStatus = (i: number) => (s: TrainStatus) => {
+      last[i] = s;
+      if (i !== 0 || last.some((x) => x === null)) return;
+      const all = last as TrainStatus[];
+      const syncs = all.map((x) => x.cluster!.syncs);
+      const ms = all.map((x) => (x.cluster!.syncMs ?? 0) * x.cluster!.syncs);
+      if (start === null && s.seconds >= warmup) {
+        start = { t: s.seconds, frames: s.frames, syncs, ms };
+      }
+      if (start !== null && result === null && s.seconds >= start.t + seconds) {
+        const count = syncs.reduce((a, b) => a + b, 0) - start.syncs.reduce((a, b) => a + b, 0);
+        const total = ms.reduce((a, b) => a + b, 0) - start.ms.reduce((a, b) => a + b, 0);
+        result = {
+          trainers: n,
+          frames_per_s: (s.frames - start.frames) / (s.seconds - start.t),
+          sync_ms: count > 0 ? total / count : NaN,
+          syncs_per_s: count / (s.seconds - start.t),
+        };
+        controller.abort();
+      }
+    };
+    const runs = [];
+    for (let i = 0; i < n; i++) {
+      const config = resolveConfig(preset, {
+        workers: 1,
+        evaluate: false,
+        runDir: `${dir}/${i}`,
+        cluster: url,
+      });
+      runs.push(train(config, { print: false, signal: controller.signal, onStatus: onStatus(i) }));
+      // the first one starts the run; the others join it
+      if (i === 0) await new Promise((r) => setTimeout(r, 3000));
     }
-    if (start !== null && result === null && s.seconds >= start.t + seconds) {
-      const count = syncs.reduce((a, b) => a + b, 0) - start.syncs.reduce((a, b) => a + b, 0);
-      const total = ms.reduce((a, b) => a + b, 0) - start.ms.reduce((a, b) => a + b, 0);
-      result = {
-        trainers: n,
-        frames_per_s: (s.frames - start.frames) / (s.seconds - start.t),
-        sync_ms: count > 0 ? total / count : NaN,
-        syncs_per_s: count / (s.seconds - start.t),
-      };
-      controller.abort();
-    }
-  };
-  const runs = [];
-  for (let i = 0; i < n; i++) {
-    const config = resolveConfig(preset, {
-      workers: 1,
-      evaluate: false,
-      runDir: `${dir}/${i}`,
-      cluster: url,
-    });
-    runs.push(train(config, { print: false, signal: controller.signal, onStatus: onStatus(i) }));
-    // the first one starts the run; the others join it
-    if (i === 0) await new Promise((r) => setTimeout(r, 3000));
-  }
-  await Promise.all(runs);
-  await Deno.remove(dir, { recursive: true });
-  if (result === null) throw new Error("bench cluster: the run ended before it was measured");
-  return result;
+    await Promise.all(runs);
+    if (result === null) throw new Error("bench cluster: the run ended before it was measured");
+    return result;
+  });
 }
 
 /** Runs the suite. */
