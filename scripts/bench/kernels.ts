@@ -103,18 +103,21 @@ const LARGE: ModelSpec = {
 
 const STEPS = 20;
 
-/** GEMM shapes: [m, n, k, transA, transB, what]. */
+/** GEMM shapes: [m, n, k, transA, transB, what], by the model whose products they are. */
 const GEMM_SHAPES: [number, number, number, boolean, boolean, string][] = [
+  // the small model's LSTM (input 288, hidden 256): acting, a rollout's forward and backward
   [1, 1024, 288, false, true, "small LSTM x·W_ihᵀ, act"],
   [1, 1024, 256, false, true, "small LSTM h·W_hhᵀ, act"],
   [20, 1024, 288, false, true, "small LSTM input projection, 20 steps"],
   [1024, 288, 20, true, false, "small LSTM dW_ih = dGᵀ·X"],
+  // the large model's LSTM (input 1024, hidden 512)
   [1, 2048, 1024, false, true, "large LSTM x·W_ihᵀ, act"],
   [1, 2048, 1536, false, true, "large LSTM [x,h]·Wᵀ, act"],
   [20, 2048, 1024, false, true, "large LSTM input projection, 20 steps"],
   [20, 2048, 1536, false, true, "large LSTM [x,h]·Wᵀ, batch 20"],
   [2048, 1024, 20, true, false, "large LSTM dW_ih = dGᵀ·X"],
   [20, 1024, 2048, false, false, "large LSTM dX = dG·W"],
+  // the large model's second conv as a product, and two squares for scale
   [32, 1444, 800, false, false, "large conv2 im2col forward, one sample"],
   [256, 256, 256, false, false, "256³"],
   [512, 512, 512, false, false, "512³"],
