@@ -24,6 +24,9 @@ import { integerAtLeast, runTask, taskCommand, usage } from "./_task.ts";
 
 const positiveInt = integerAtLeast(1);
 
+/** A score as the summary prints it: whole (Atari) as it is, else to two decimals. */
+const score = (x: number) => Number.isInteger(x) ? String(x) : x.toFixed(2);
+
 if (import.meta.main) {
   const cmd = taskCommand(
     "eval",
@@ -89,7 +92,7 @@ if (import.meta.main) {
     } else {
       console.log(
         `${r.env}: ${r.episodes} episodes, mean ${r.mean.toFixed(2)} ± ${r.std.toFixed(2)}, ` +
-          `min ${r.min}, max ${r.max}`,
+          `min ${score(r.min)}, max ${score(r.max)}`,
       );
     }
     if (o.gif !== undefined) {
