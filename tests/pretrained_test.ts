@@ -48,9 +48,9 @@ Deno.test("pretrained: the Pong model beats the built-in opponent (random play l
 });
 
 Deno.test("pretrained: the Breakout model breaks bricks (random play scores about 1.7 a game)", async () => {
-  // two seeded games (94 and 10 when the model shipped; its 100-game mean is 62.71, min 10)
+  // two seeded games (146 and 66 when the model shipped; its 100-game mean is 100.43, min 6)
   const result = await evaluateCheckpoint("breakout", `${dir}breakout`, 2, 1);
-  assert.ok(result.mean >= 10, `scores ${result.rewards.join(", ")} in two greedy games`);
+  assert.ok(result.mean >= 30, `scores ${result.rewards.join(", ")} in two greedy games`);
 });
 
 Deno.test("pretrained: the BipedalWalker model still walks the course (solved is 300)", async () => {
