@@ -14,8 +14,8 @@ const names = [...Deno.readDirSync(dir)]
   .map((e) => e.name.replace(/\.json$/, ""))
   .sort();
 
-Deno.test("pretrained: Pong, Breakout, BipedalWalker and CartPole ship", () => {
-  for (const name of ["bipedal", "breakout", "cartpole", "pong"]) {
+Deno.test("pretrained: Pong, Breakout, BipedalWalker, its Hardcore course and CartPole ship", () => {
+  for (const name of ["bipedal", "bipedal-hardcore", "breakout", "cartpole", "pong"]) {
     assert.ok(names.includes(name), name);
   }
 });
@@ -57,4 +57,10 @@ Deno.test("pretrained: the BipedalWalker model still walks the course (solved is
   // two seeded episodes (316.3 and 316.5 when the model shipped); falling scores −100 or less
   const result = await evaluateCheckpoint("bipedal", `${dir}bipedal`, 2, 1);
   assert.ok(result.min >= 300, `episode returns ${result.rewards.join(", ")}`);
+});
+
+Deno.test("pretrained: the Hardcore model crosses the obstacle course (falling scores −100 or less)", async () => {
+  // two seeded episodes (324.5 and 325.6 when the model shipped; its 100-episode mean is 282.25)
+  const result = await evaluateCheckpoint("bipedal-hardcore", `${dir}bipedal-hardcore`, 2, 1);
+  assert.ok(result.mean >= 200, `episode returns ${result.rewards.join(", ")}`);
 });
