@@ -13,14 +13,10 @@ import { PermissionError } from "./permissions.ts";
 // deno-lint-ignore no-explicit-any
 type ErrorClass = abstract new (...args: any[]) => Error;
 
-/** `cmd` set to throw its errors (they reach {@link runTask}) and print nothing itself. */
-export function quiet<C extends Command<unknown[], Record<string, unknown>>>(cmd: C): C {
-  return cmd.exitOverride().configureOutput({ writeErr: () => {} }) as C;
-}
-
 /**
- * A task's {@link quiet} command: its name, what it does, and its one positional argument
- * (`"<name>"`, required) with that argument's help; options are added to what it returns.
+ * A task's command: its name, what it does, and its one positional argument (`"<name>"`, required)
+ * with that argument's help; options are added to what it returns. It throws its errors (they reach
+ * {@link runTask}) and prints nothing itself.
  */
 export function taskCommand(
   name: string,
@@ -28,9 +24,8 @@ export function taskCommand(
   argument: `<${string}>`,
   argumentHelp: string,
 ): Command<[string]> {
-  return quiet(
-    new Command(name).description(description).argument(argument, argumentHelp),
-  ) as unknown as Command<[string]>;
+  return new Command(name).description(description).argument(argument, argumentHelp)
+    .exitOverride().configureOutput({ writeErr: () => {} }) as unknown as Command<[string]>;
 }
 
 /**
