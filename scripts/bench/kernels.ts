@@ -24,7 +24,14 @@ import { wasmGemm } from "../../autograd/backends/cpu/wasm_gemm.ts";
 import { Parameters } from "../../autograd/parameters.ts";
 import { Rng } from "../../autograd/random.ts";
 import { ActorCritic } from "../../models/actor_critic.ts";
-import { smallAtari } from "../../models/families.ts";
+import {
+  LARGE_CONV,
+  LARGE_FRAME,
+  SMALL_CONV,
+  SMALL_FRAME,
+  smallAtari,
+} from "../../models/families.ts";
+import { type ConvLayer as ArchitectureConv, encoderSpecs } from "../../models/architecture.ts";
 import { gemm, setGemmKernels } from "../../autograd/backends/cpu/gemm.ts";
 import {
   relaxedSimdSupported,
@@ -55,14 +62,14 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-/** One conv layer of a model: channels, kernel, stride, padding, then an optional 2×2 max-pool. */
+/** One conv layer as the bench builds it: channels, kernel, stride, padding, then max-pool or none. */
 interface ConvLayer {
   cin: number;
   cout: number;
   k: number;
   stride: number;
   pad: number;
-  pool: boolean;
+  pool: number | null;
 }
 
 /** An Atari actor-critic: conv stack → LSTMCell → actor and critic heads. */
@@ -76,30 +83,37 @@ interface ModelSpec {
   actions: number;
 }
 
-const SMALL: ModelSpec = {
-  name: "small",
-  size: 42,
-  convs: [1, 32, 32, 32].map((cin) => ({ cin, cout: 32, k: 3, stride: 2, pad: 1, pool: false })),
-  act: "elu",
-  features: 288,
-  hidden: 256,
-  actions: 6,
-};
+/** The bench's view of a model's conv stack as `models/families.ts` describes it. */
+function atariSpec(
+  name: ModelSpec["name"],
+  size: number,
+  layers: readonly ArchitectureConv[],
+  hidden: number,
+): ModelSpec {
+  const act = layers[0].activation;
+  if (act !== "elu" && act !== "relu") {
+    throw new TypeError(`bench: ${name} is not an ELU/ReLU stack`);
+  }
+  return {
+    name,
+    size,
+    convs: layers.map((l, i) => ({
+      cin: i === 0 ? 1 : layers[i - 1].channels,
+      cout: l.channels,
+      k: l.kernel,
+      stride: l.stride,
+      pad: l.padding,
+      pool: l.pool,
+    })),
+    act,
+    features: encoderSpecs(layers, [1, size, size]).features,
+    hidden,
+    actions: 6,
+  };
+}
 
-const LARGE: ModelSpec = {
-  name: "large",
-  size: 80,
-  convs: [
-    { cin: 1, cout: 32, k: 5, stride: 1, pad: 2, pool: true },
-    { cin: 32, cout: 32, k: 5, stride: 1, pad: 1, pool: true },
-    { cin: 32, cout: 64, k: 4, stride: 1, pad: 1, pool: true },
-    { cin: 64, cout: 64, k: 3, stride: 1, pad: 1, pool: true },
-  ],
-  act: "relu",
-  features: 1024,
-  hidden: 512,
-  actions: 6,
-};
+const SMALL = atariSpec("small", SMALL_FRAME, SMALL_CONV, 256);
+const LARGE = atariSpec("large", LARGE_FRAME, LARGE_CONV, 512);
 
 const STEPS = 20;
 
@@ -220,7 +234,7 @@ function features(model: Model, obs: Tensor): Tensor {
   let x = obs;
   model.spec.convs.forEach((l, i) => {
     x = conv2d(x, model.convs[i].w, model.convs[i].b, { stride: l.stride, padding: l.pad });
-    if (l.pool) x = maxPool2d(x, 2);
+    if (l.pool !== null) x = maxPool2d(x, l.pool);
     x = model.spec.act === "elu" ? elu(x) : relu(x);
   });
   return reshape(x, [x.shape[0], model.spec.features]);
@@ -394,7 +408,7 @@ function convFigures(ms: number): ConvFigure[] {
         forward_gflops: round(flops / (fwd * 1e6)),
         backward_gflops: round(((i > 0 ? 2 : 1) * flops) / (bwd * 1e6)),
       });
-      size = l.pool ? Math.floor(oh / 2) : oh;
+      size = l.pool === null ? oh : Math.floor(oh / l.pool);
     });
   }
   return out;
@@ -459,7 +473,7 @@ function tfRolloutStepsPerSec(
   const feats = (x: Tf) => {
     spec.convs.forEach((l, i) => {
       x = tf.add(tf.conv2d(x, m.convs[i].w, l.stride, l.pad), m.convs[i].b);
-      if (l.pool) x = tf.maxPool(x, 2, 2, "valid");
+      if (l.pool !== null) x = tf.maxPool(x, l.pool, l.pool, "valid");
       x = spec.act === "elu" ? tf.elu(x) : tf.relu(x);
     });
     // NHWC flatten (the order differs from NCHW; the cost does not).
