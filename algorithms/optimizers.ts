@@ -150,8 +150,18 @@ export interface OptimizerState {
   tensors: Record<string, Float32Array>;
 }
 
-/** Base of the flat optimizers: segments, buffers, step counters, state and description. */
-export abstract class Optimizer {
+/** The parameter tensors as segments, or the length of one flat segment. */
+export type SegmentLayout = number | readonly Segment[];
+
+/**
+ * Base of the flat optimizers: segments, buffers, step counters, hyper-parameters, state and
+ * description.
+ */
+export abstract class Optimizer<
+  H extends AdamHyperParameters | RMSpropHyperParameters =
+    | AdamHyperParameters
+    | RMSpropHyperParameters,
+> {
   /** Which optimizer. */
   abstract readonly kind: OptimizerKind;
   /** Parameter tensors as `{offset, size}`. */
@@ -166,15 +176,18 @@ export abstract class Optimizer {
   protected readonly stepCounts: Int32Array;
   /** Statistics by name. */
   protected readonly tensors: Record<string, Float32Array>;
+  /** The hyper-parameters beside the learning rate. */
+  readonly config: Readonly<Omit<H, "lr">>;
 
   /**
    * @param name the class name, for messages.
+   * @param hyperParameters checked by the subclass but for the learning rate.
    * @param stateNames the statistics this optimizer keeps, each a Float32 vector of `size`.
    */
   protected constructor(
     name: string,
-    layout: number | readonly Segment[],
-    lr: number,
+    layout: SegmentLayout,
+    hyperParameters: H,
     stateNames: readonly string[],
     options: OptimizerOptions,
   ) {
@@ -186,10 +199,12 @@ export abstract class Optimizer {
         `${name}: size is ${options.size}, expected an integer ≥ ${end} (the end of the last segment)`,
       );
     }
+    const { lr, ...config } = hyperParameters;
     if (!(lr >= 0 && Number.isFinite(lr))) {
       throw new RangeError(`${name}: lr is ${lr}, expected a finite number ≥ 0`);
     }
     this.lr = lr;
+    this.config = Object.freeze(config);
     const given = options.buffers;
     this.shared = given !== undefined || (options.shared ?? true);
     const allocate = (bytes: number) =>
@@ -216,14 +231,9 @@ export abstract class Optimizer {
     }
   }
 
-  /** The hyper-parameters beside the learning rate. */
-  abstract readonly config: Readonly<
-    Omit<AdamHyperParameters, "lr"> | Omit<RMSpropHyperParameters, "lr">
-  >;
-
   /** Hyper-parameters, with the current `lr`. */
-  get hyperParameters(): AdamHyperParameters | RMSpropHyperParameters {
-    return { lr: this.lr, ...this.config } as AdamHyperParameters | RMSpropHyperParameters;
+  get hyperParameters(): H {
+    return { lr: this.lr, ...this.config } as H;
   }
 
   /**
@@ -363,29 +373,21 @@ export abstract class Optimizer {
  * const own = new Adam(layout, {}, { shared: false });      // private statistics
  * ```
  */
-export class Adam extends Optimizer {
+export class Adam extends Optimizer<AdamHyperParameters> {
   /** Always `"adam"`. */
   readonly kind = "adam" as const;
-  /** β1, β2, ε, AMSGrad and the formula (the learning rate is {@link Optimizer.lr}). */
-  readonly config: Readonly<Omit<AdamHyperParameters, "lr">>;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   private readonly vHat: Float32Array | null;
 
-  /**
-   * @param layout the parameter tensors as segments, or the length of one flat segment.
-   * @param hyperParameters overrides of {@link ADAM_DEFAULTS}.
-   */
+  /** @param hyperParameters overrides of {@link ADAM_DEFAULTS}. */
   constructor(
-    layout: number | readonly Segment[],
+    layout: SegmentLayout,
     hyperParameters: Partial<AdamHyperParameters> = {},
     options: OptimizerOptions = {},
   ) {
-    const hp = { ...ADAM_DEFAULTS, ...hyperParameters };
-    checkAdam(hp);
-    super("Adam", layout, hp.lr, hp.amsgrad ? ["m", "v", "v_hat"] : ["m", "v"], options);
-    const { lr: _, ...config } = hp;
-    this.config = Object.freeze(config);
+    const hp = checkAdam({ ...ADAM_DEFAULTS, ...hyperParameters });
+    super("Adam", layout, hp, hp.amsgrad ? ["m", "v", "v_hat"] : ["m", "v"], options);
     this.m = this.tensors.m;
     this.v = this.tensors.v;
     this.vHat = this.tensors.v_hat ?? null;
@@ -490,29 +492,21 @@ function amsgradLoop(
  * s ← α s + (1 − α) g²; p ← p − lr · g / (√s + eps), with optional centering and momentum.
  * State: `square_avg`, plus `grad_avg` when centered and `momentum` when momentum > 0.
  */
-export class RMSprop extends Optimizer {
+export class RMSprop extends Optimizer<RMSpropHyperParameters> {
   /** Always `"rmsprop"`. */
   readonly kind = "rmsprop" as const;
-  /** α, ε, momentum and centering (the learning rate is {@link Optimizer.lr}). */
-  readonly config: Readonly<Omit<RMSpropHyperParameters, "lr">>;
 
-  /**
-   * @param layout the parameter tensors as segments, or the length of one flat segment.
-   * @param hyperParameters overrides of {@link RMSPROP_DEFAULTS}.
-   */
+  /** @param hyperParameters overrides of {@link RMSPROP_DEFAULTS}. */
   constructor(
-    layout: number | readonly Segment[],
+    layout: SegmentLayout,
     hyperParameters: Partial<RMSpropHyperParameters> = {},
     options: OptimizerOptions = {},
   ) {
-    const hp = { ...RMSPROP_DEFAULTS, ...hyperParameters };
-    checkRMSprop(hp);
+    const hp = checkRMSprop({ ...RMSPROP_DEFAULTS, ...hyperParameters });
     const names = ["square_avg"];
     if (hp.centered) names.push("grad_avg");
     if (hp.momentum > 0) names.push("momentum");
-    super("RMSprop", layout, hp.lr, names, options);
-    const { lr: _, ...config } = hp;
-    this.config = Object.freeze(config);
+    super("RMSprop", layout, hp, names, options);
   }
 
   protected updateSegment(
@@ -609,7 +603,7 @@ export function attachOptimizer(description: OptimizerDescription): Adam | RMSpr
   }
 }
 
-function toSegments(name: string, layout: number | readonly Segment[]): Segment[] {
+function toSegments(name: string, layout: SegmentLayout): Segment[] {
   if (typeof layout === "number") {
     if (!Number.isInteger(layout) || layout < 0) {
       throw new RangeError(`${name}: size is ${layout}, expected a non-negative integer`);
@@ -637,7 +631,7 @@ function toSegments(name: string, layout: number | readonly Segment[]): Segment[
   return segments;
 }
 
-function checkAdam(hp: AdamHyperParameters): void {
+function checkAdam(hp: AdamHyperParameters): AdamHyperParameters {
   const bad = (what: string, value: unknown, expected: string) =>
     new RangeError(`Adam: ${what} is ${value}, expected ${expected}`);
   if (!(hp.beta1 >= 0 && hp.beta1 < 1)) throw bad("beta1", hp.beta1, "a number in [0, 1)");
@@ -646,9 +640,10 @@ function checkAdam(hp: AdamHyperParameters): void {
   if (hp.variant !== "standard" && hp.variant !== "a3c_continuous") {
     throw bad("variant", JSON.stringify(hp.variant), `"standard" or "a3c_continuous"`);
   }
+  return hp;
 }
 
-function checkRMSprop(hp: RMSpropHyperParameters): void {
+function checkRMSprop(hp: RMSpropHyperParameters): RMSpropHyperParameters {
   const bad = (what: string, value: unknown, expected: string) =>
     new RangeError(`RMSprop: ${what} is ${value}, expected ${expected}`);
   if (!(hp.alpha >= 0 && hp.alpha < 1)) throw bad("alpha", hp.alpha, "a number in [0, 1)");
@@ -656,4 +651,5 @@ function checkRMSprop(hp: RMSpropHyperParameters): void {
   if (!(hp.momentum >= 0 && hp.momentum < 1)) {
     throw bad("momentum", hp.momentum, "a number in [0, 1)");
   }
+  return hp;
 }
