@@ -140,25 +140,52 @@ export interface FieldRule {
 }
 
 /**
- * One field of the configuration: its default, its command-line flag (none for what only presets
- * or the positional argument set) with help, and the rule its value follows.
+ * One field of the configuration: its default, its command-line flag with help (a field with no
+ * help has no flag: only presets or the positional argument set it), and the rule its value
+ * follows.
  */
 export interface FieldSpec<T> {
   default: T;
-  /** Commander's flag syntax, e.g. `-l, --lr <x>`; a boolean with default true takes `--no-…`. */
+  /** What the flag does, for `--help`. */
+  help?: string;
+  /** A one-letter alias, e.g. `-l` beside `--lr`. */
+  short?: string;
+  /** The value's placeholder when it is not the type's (`<x>`, `<n>`, `<name>`, `<n...>`). */
+  arg?: string;
+  /** The whole flag when it is not `--<field in kebab case>` (`--no-eval` sets `evaluate`). */
   flag?: string;
   /** A second, negating flag for a boolean that also has a positive one. */
   negation?: string;
-  help?: string;
   rule: FieldRule;
 }
 
-const num = (expected: string, bounds: Partial<FieldRule> = {}): FieldRule => ({
+/** Bounds of a number rule, and whether null is taken. */
+type Bounds = Pick<FieldRule, "min" | "max" | "above" | "nullable">;
+
+/**
+ * What a number rule accepts, in words made from its bounds: "a positive number of seconds",
+ * "an integer 1..256", "a number in (0, 1]"; " (or none)" where null is taken.
+ */
+function describeNumber(type: "number" | "integer", b: Bounds, unit?: string): string {
+  const noun = unit === undefined ? type : `${type} of ${unit}`;
+  const a = type === "integer" ? "an" : "a";
+  const { min, max, above } = b;
+  let words = `${a} ${noun}`;
+  if (max === undefined && (above === 0 || (type === "integer" && min === 1))) {
+    words = `a positive ${noun}`;
+  } else if (min !== undefined && max !== undefined) {
+    words = type === "integer" ? `${words} ${min}..${max}` : `${words} in [${min}, ${max}]`;
+  } else if (above !== undefined && max !== undefined) words = `${words} in (${above}, ${max}]`;
+  else if (min !== undefined) words = `${words} ≥ ${min}`;
+  return b.nullable ? `${words} (or none)` : words;
+}
+
+const num = (bounds: Bounds = {}, unit?: string): FieldRule => ({
   type: "number",
-  expected,
+  expected: describeNumber("number", bounds, unit),
   ...bounds,
 });
-const int = (expected: string, bounds: Partial<FieldRule> = {}): FieldRule => ({
+const int = (bounds: Bounds = {}, expected = describeNumber("integer", bounds)): FieldRule => ({
   type: "integer",
   expected,
   ...bounds,
@@ -169,251 +196,210 @@ const text = (expected: string, extra: Partial<FieldRule> = {}): FieldRule => ({
   expected,
   ...extra,
 });
-const positiveInteger = int("a positive integer", { min: 1 });
+const positiveInteger = int({ min: 1 });
+const optionalPositive = num({ above: 0, nullable: true });
 
 /**
- * Every field of {@link TrainConfig} once: default, flag, help and rule. The defaults, the type and
- * value checks of {@link validateConfig}, and `deno task train`'s options and help (`scripts/cli.ts`)
- * are all made from it.
+ * Every field of {@link TrainConfig} once: default, help and rule, and the flag where it is not
+ * the field's name in kebab case ({@link flagOf}). The defaults, the type and value checks of
+ * {@link validateConfig}, the messages that say what is accepted, and `deno task train`'s options
+ * and help (`scripts/cli.ts`) are all made from it.
  */
 export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec<TrainConfig[K]> } = {
   env: { default: "PongNoFrameskip-v4", rule: text("an environment id") },
   preset: { default: null, rule: text("a preset name", { nullable: true }) },
   workers: {
     default: navigator.hardwareConcurrency || 2,
-    flag: "-w, --workers <n>",
+    short: "-w",
     help: "training workers (default: the machine's cores)",
-    rule: int("an integer 1..256", { min: 1, max: 256 }),
+    rule: int({ min: 1, max: 256 }),
   },
-  lr: {
-    default: 1e-4,
-    flag: "-l, --lr <x>",
-    help: "learning rate",
-    rule: num("a positive number", { above: 0 }),
-  },
+  lr: { default: 1e-4, short: "-l", help: "learning rate", rule: num({ above: 0 }) },
   lrFinal: {
     default: null,
-    flag: "--lr-final <x>",
     help: "anneal the learning rate linearly to x",
-    rule: num("a positive number (or none)", { above: 0, nullable: true }),
+    rule: optionalPositive,
   },
   lrAnnealFrames: {
     default: 20_000_000,
-    flag: "--lr-anneal-frames <n>",
+    arg: "<n>",
     help: "frames over which --lr-final is reached (default 20M)",
-    rule: num("a positive number of frames", { above: 0 }),
+    rule: num({ above: 0 }, "frames"),
   },
-  gamma: {
-    default: 0.99,
-    flag: "-g, --gamma <x>",
-    help: "discount γ",
-    rule: num("a number in (0, 1]", { above: 0, max: 1 }),
-  },
-  tau: {
-    default: 1.0,
-    flag: "-t, --tau <x>",
-    help: "GAE λ (τ)",
-    rule: num("a number in [0, 1]", { min: 0, max: 1 }),
-  },
-  entropyCoef: {
-    default: 0.01,
-    flag: "--entropy-coef <x>",
-    help: "entropy bonus weight β",
-    rule: num("a number ≥ 0", { min: 0 }),
-  },
-  valueCoef: {
-    default: 0.5,
-    flag: "--value-coef <x>",
-    help: "value loss weight",
-    rule: num("a number ≥ 0", { min: 0 }),
-  },
+  gamma: { default: 0.99, short: "-g", help: "discount γ", rule: num({ above: 0, max: 1 }) },
+  tau: { default: 1.0, short: "-t", help: "GAE λ (τ)", rule: num({ min: 0, max: 1 }) },
+  entropyCoef: { default: 0.01, help: "entropy bonus weight β", rule: num({ min: 0 }) },
+  valueCoef: { default: 0.5, help: "value loss weight", rule: num({ min: 0 }) },
   maxGradNorm: {
     default: null,
-    flag: "--max-grad-norm <x|none>",
+    arg: "<x|none>",
     help: "global gradient-norm clip",
-    rule: num("a positive number (or none)", { above: 0, nullable: true }),
+    rule: optionalPositive,
   },
-  numSteps: { default: 20, flag: "--num-steps <n>", help: "rollout length", rule: positiveInteger },
+  numSteps: { default: 20, help: "rollout length", rule: positiveInteger },
   distributedStepSize: {
     default: null,
-    flag: "--distributed-step-size <n...>",
     help: "per-worker rollout lengths, worker i uses list[i mod length]",
     rule: { type: "list", nullable: true, expected: "a list of positive integers" },
   },
   optimizer: {
     default: "adam",
-    flag: "--optimizer <name>",
     help: "optimizer",
     rule: text(`one of ${OPTIMIZER_NAMES.join(", ")}`, { choices: OPTIMIZER_NAMES }),
   },
-  amsgrad: { default: false, flag: "--amsgrad", help: "AMSGrad variant of Adam", rule: bool },
-  optimizerEps: {
-    default: 1e-3,
-    flag: "--optimizer-eps <x>",
-    help: "optimizer ε",
-    rule: num("a positive number", { above: 0 }),
-  },
+  amsgrad: { default: false, help: "AMSGrad variant of Adam", rule: bool },
+  optimizerEps: { default: 1e-3, help: "optimizer ε", rule: num({ above: 0 }) },
   sharedOptimizer: {
     default: true,
-    flag: "--shared-optimizer",
     help: "share optimizer statistics between workers (default)",
     negation: "each worker keeps its own optimizer statistics",
     rule: bool,
   },
-  seed: {
-    default: 1,
-    flag: "-s, --seed <n>",
-    help: "base seed (worker i uses seed + i)",
-    rule: int("an integer"),
-  },
+  seed: { default: 1, short: "-s", help: "base seed (worker i uses seed + i)", rule: int() },
   maxEpisodeLength: {
     default: 10000,
-    flag: "--max-episode-length <n>",
     help: "agent steps per episode at most",
     rule: positiveInteger,
   },
   model: {
     default: "auto",
-    flag: "--model <name>",
     help: "model family (auto: one that fits the env)",
     rule: text(`one of ${MODEL_NAMES.join(", ")}, or auto`, { choices: [...MODEL_NAMES, "auto"] }),
   },
-  hiddenSize: {
-    default: 256,
-    flag: "--hidden-size <n>",
-    help: "LSTM / hidden width",
-    rule: positiveInteger,
-  },
-  stackFrames: {
-    default: 1,
-    flag: "--stack-frames <n>",
-    help: "frames stacked per observation",
-    rule: positiveInteger,
-  },
-  skipRate: {
-    default: 4,
-    flag: "--skip-rate <n>",
-    help: "frame skip for NoFrameskip Atari ids",
-    rule: positiveInteger,
-  },
+  hiddenSize: { default: 256, help: "LSTM / hidden width", rule: positiveInteger },
+  stackFrames: { default: 1, help: "frames stacked per observation", rule: positiveInteger },
+  skipRate: { default: 4, help: "frame skip for NoFrameskip Atari ids", rule: positiveInteger },
   clipRewards: { default: true, rule: bool },
   shapeRewards: { default: false, rule: bool },
   saveMax: {
     default: false,
-    flag: "--save-max",
     help: "save `best` only when an evaluation reaches a new maximum",
     rule: bool,
   },
   saveEvery: {
     default: 60,
-    flag: "--save-every <seconds>",
+    arg: "<seconds>",
     help: "save `latest` at least this often (default 60; also after each evaluation)",
-    rule: num("a positive number of seconds", { above: 0 }),
+    rule: num({ above: 0 }, "seconds"),
   },
   histogramEvery: {
     default: 60,
-    flag: "--histogram-every <seconds>",
+    arg: "<seconds>",
     help: "TensorBoard parameter histograms at most this often (default 60)",
-    rule: num("a number of seconds ≥ 0", { min: 0 }),
+    rule: num({ min: 0 }, "seconds"),
   },
   load: {
     default: null,
-    flag: "--load <checkpoint>",
+    arg: "<checkpoint>",
     help: "resume from a checkpoint (path without extension)",
     rule: text("a checkpoint path", { nullable: true }),
   },
   runDir: {
     default: null,
-    flag: "--run-dir <dir>",
+    arg: "<dir>",
     help: "directory for checkpoints and logs",
     rule: text("a directory", { nullable: true }),
   },
   maxFrames: {
     default: null,
-    flag: "--max-frames <n>",
+    arg: "<n>",
     help: "stop after this many frames",
-    rule: num("a positive number (or none)", { above: 0, nullable: true }),
+    rule: optionalPositive,
   },
   maxMinutes: {
     default: null,
-    flag: "--max-minutes <x>",
     help: "stop after this many minutes of training in all (a resumed run counts its earlier time)",
-    rule: num("a positive number (or none)", { above: 0, nullable: true }),
+    rule: optionalPositive,
   },
   stopWhenSolved: {
     default: false,
-    flag: "--stop-when-solved",
     help: "stop once a confirming 100-episode test passes",
     rule: bool,
   },
   targetReward: {
     default: null,
-    flag: "--target-reward <x>",
     help: "episode return that counts as solved",
-    rule: num("a number (or none)", { nullable: true }),
+    rule: num({ nullable: true }),
   },
   evalWait: {
     default: 10,
-    flag: "--eval-wait <seconds>",
+    arg: "<seconds>",
     help: "pause of the evaluation worker between episodes",
-    rule: num("a number of seconds ≥ 0", { min: 0 }),
+    rule: num({ min: 0 }, "seconds"),
   },
   evalDuty: {
     default: 0.1,
-    flag: "--eval-duty <fraction>",
+    arg: "<fraction>",
     help: "share of one core the evaluation worker may use, in (0, 1] (default 0.1)",
-    rule: num("a number in (0, 1]", { above: 0, max: 1 }),
+    rule: num({ above: 0, max: 1 }),
   },
   evaluate: { default: true, flag: "--no-eval", help: "run no evaluation worker", rule: bool },
   a3g: {
     default: false,
-    flag: "--a3g",
     help: "A3G: training workers compute on a WebGPU device (Atari conv models)",
     rule: bool,
   },
   envsPerWorker: {
     default: 1,
-    flag: "--envs-per-worker <k>",
+    arg: "<k>",
     help: "environments each learner steps together with one batched forward (K)",
-    rule: int("an integer 1..1024", { min: 1, max: 1024 }),
+    rule: int({ min: 1, max: 1024 }),
   },
   envGroups: {
     default: 2,
-    flag: "--env-groups <g>",
+    arg: "<g>",
     help: "A3G: env groups per worker kept in flight",
-    rule: int("an integer 1..16", { min: 1, max: 16 }),
+    rule: int({ min: 1, max: 16 }),
   },
   cluster: {
     default: null,
-    flag: "--cluster <url>",
+    arg: "<url>",
     help: "train as one machine of a run kept in Redis: redis://host:port/run-name",
     rule: text("redis://host:port/run-name", { nullable: true }),
   },
   syncEvery: {
     default: 10,
-    flag: "--sync-every <n>",
     help: "cluster: push and pull the parameters every n updates (default 10)",
     rule: positiveInteger,
   },
   chief: {
     default: false,
-    flag: "--chief",
     help: "cluster: take the chief's role (evaluation, checkpoints) or fail",
     rule: bool,
   },
   serve: {
     default: null,
-    flag: "--serve [port]",
+    arg: "[port]",
     help: "serve the run's live page on 127.0.0.1 (no port or 0: a free one)",
-    rule: int("a port 0..65535 (0 picks a free one)", { min: 0, max: 65535, nullable: true }),
+    rule: int({ min: 0, max: 65535, nullable: true }, "a port 0..65535 (0 picks a free one)"),
   },
   serveHost: {
     default: "127.0.0.1",
-    flag: "--serve-host <host>",
+    arg: "<host>",
     help: "address the live page listens on (default 127.0.0.1)",
     rule: text("a host name or address"),
   },
 };
+
+/** The value placeholder of each rule type on the command line. */
+const ARGS: Record<FieldRule["type"], string> = {
+  number: "<x>",
+  integer: "<n>",
+  string: "<name>",
+  list: "<n...>",
+  boolean: "",
+};
+
+/**
+ * Commander's syntax of `field`'s flag (`-l, --lr <x>`), made from its name, alias and rule; none
+ * for a field without help.
+ */
+export function flagOf(field: string, spec: FieldSpec<unknown>): string | undefined {
+  if (spec.help === undefined) return undefined;
+  if (spec.flag !== undefined) return spec.flag;
+  const long = `--${kebab(field)} ${spec.arg ?? ARGS[spec.rule.type]}`.trimEnd();
+  return spec.short === undefined ? long : `${spec.short}, ${long}`;
+}
 
 /** Defaults shared by every preset; each preset overrides what its seed project does. */
 export const DEFAULTS: TrainConfig = Object.fromEntries(

@@ -11,6 +11,7 @@ import {
   type FieldRule,
   FIELDS,
   type FieldSpec,
+  flagOf,
   followsRule,
   PRESETS,
   resolveConfig,
@@ -57,20 +58,21 @@ export function trainCommand(): Command<[string], Record<string, unknown>> {
     "<preset|env-id>",
     `a preset (${Object.keys(PRESETS).join(", ")}) or an env id`,
   );
-  for (const spec of Object.values(FIELDS) as FieldSpec<unknown>[]) {
-    if (spec.flag === undefined) continue;
+  for (const [field, spec] of Object.entries(FIELDS) as [string, FieldSpec<unknown>][]) {
+    const flag = flagOf(field, spec);
+    if (flag === undefined) continue;
     // the table's default in the help, where a value has one and the help does not say it
     const shown = spec.rule.type !== "boolean" && spec.default !== null &&
         !/default/.test(spec.help ?? "")
       ? ` (default ${spec.default})`
       : "";
-    const option = new Option(spec.flag, `${spec.help}${shown}`);
+    const option = new Option(flag, `${spec.help}${shown}`);
     if (spec.rule.choices !== undefined) option.choices(spec.rule.choices);
     const parse = parserFor(spec.rule);
     if (parse !== undefined) option.argParser(parse);
     cmd.addOption(option);
     if (spec.negation !== undefined) {
-      cmd.addOption(new Option(spec.flag.replace(/--/, "--no-"), spec.negation));
+      cmd.addOption(new Option(flag.replace(/--/, "--no-"), spec.negation));
     }
   }
   return cmd as unknown as Command<[string], Record<string, unknown>>;
@@ -93,8 +95,9 @@ export function parseTrainArgs(args: string[]): TrainConfig {
   };
   const overrides: Record<string, unknown> = {};
   for (const [field, spec] of Object.entries(FIELDS) as [string, FieldSpec<unknown>][]) {
-    if (spec.flag === undefined) continue;
-    const key = new Option(spec.flag).attributeName();
+    const flag = flagOf(field, spec);
+    if (flag === undefined) continue;
+    const key = new Option(flag).attributeName();
     if (given.getOptionValueSource(key) !== "cli") continue;
     let value = given.getOptionValue(key);
     if (value === NONE) value = null;
