@@ -117,22 +117,48 @@ const LARGE = atariSpec("large", LARGE_FRAME, LARGE_CONV, 512);
 
 const STEPS = 20;
 
-/** GEMM shapes: [m, n, k, transA, transB, what], by the model whose products they are. */
-const GEMM_SHAPES: [number, number, number, boolean, boolean, string][] = [
-  // the small model's LSTM (input 288, hidden 256): acting, a rollout's forward and backward
-  [1, 1024, 288, false, true, "small LSTM x·W_ihᵀ, act"],
-  [1, 1024, 256, false, true, "small LSTM h·W_hhᵀ, act"],
-  [20, 1024, 288, false, true, "small LSTM input projection, 20 steps"],
-  [1024, 288, 20, true, false, "small LSTM dW_ih = dGᵀ·X"],
-  // the large model's LSTM (input 1024, hidden 512)
-  [1, 2048, 1024, false, true, "large LSTM x·W_ihᵀ, act"],
-  [1, 2048, 1536, false, true, "large LSTM [x,h]·Wᵀ, act"],
-  [20, 2048, 1024, false, true, "large LSTM input projection, 20 steps"],
-  [20, 2048, 1536, false, true, "large LSTM [x,h]·Wᵀ, batch 20"],
-  [2048, 1024, 20, true, false, "large LSTM dW_ih = dGᵀ·X"],
-  [20, 1024, 2048, false, false, "large LSTM dX = dG·W"],
-  // the large model's second conv as a product, and two squares for scale
-  [32, 1444, 800, false, false, "large conv2 im2col forward, one sample"],
+/** A product C = op(A)·op(B): m×n with inner size k, the transposes, and what it is. */
+type GemmShape = [m: number, n: number, k: number, transA: boolean, transB: boolean, what: string];
+
+/** The LSTM products of a model: gates G = 4·hidden, over x (features), h, or both joined. */
+type LstmProduct = "act x" | "act h" | "act [x,h]" | "project" | "[x,h]" | "dW" | "dX";
+
+/** `products` of `spec`'s LSTM: acting at batch 1, a rollout's forward at batch T, its backward. */
+function lstmShapes(spec: ModelSpec, products: readonly LstmProduct[]): GemmShape[] {
+  const g = 4 * spec.hidden, x = spec.features, xh = x + spec.hidden;
+  const shapes: Record<LstmProduct, GemmShape> = {
+    "act x": [1, g, x, false, true, "x·W_ihᵀ, act"],
+    "act h": [1, g, spec.hidden, false, true, "h·W_hhᵀ, act"],
+    "act [x,h]": [1, g, xh, false, true, "[x,h]·Wᵀ, act"],
+    "project": [STEPS, g, x, false, true, `input projection, ${STEPS} steps`],
+    "[x,h]": [STEPS, g, xh, false, true, `[x,h]·Wᵀ, batch ${STEPS}`],
+    "dW": [g, x, STEPS, true, false, "dW_ih = dGᵀ·X"],
+    "dX": [STEPS, x, g, false, false, "dX = dG·W"],
+  };
+  return products.map((p) => {
+    const [m, n, k, tA, tB, what] = shapes[p];
+    return [m, n, k, tA, tB, `${spec.name} LSTM ${what}`];
+  });
+}
+
+/** Conv layer `i` of `spec` as the im2col product of one sample: C_out × (H·W) over C_in·k². */
+function im2colShape(spec: ModelSpec, i: number): GemmShape {
+  let side = spec.size;
+  for (const l of spec.convs.slice(0, i)) {
+    side = Math.floor((side + 2 * l.pad - l.k) / l.stride) + 1;
+    if (l.pool !== null) side = Math.floor(side / l.pool);
+  }
+  const l = spec.convs[i];
+  const out = Math.floor((side + 2 * l.pad - l.k) / l.stride) + 1;
+  const what = `${spec.name} conv${i + 1} im2col forward, one sample`;
+  return [l.cout, out * out, l.cin * l.k * l.k, false, false, what];
+}
+
+/** GEMM shapes, by the model whose products they are, and two squares for scale. */
+const GEMM_SHAPES: GemmShape[] = [
+  ...lstmShapes(SMALL, ["act x", "act h", "project", "dW"]),
+  ...lstmShapes(LARGE, ["act x", "act [x,h]", "project", "[x,h]", "dW", "dX"]),
+  im2colShape(LARGE, 1),
   [256, 256, 256, false, false, "256³"],
   [512, 512, 512, false, false, "512³"],
 ];
