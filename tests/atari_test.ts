@@ -14,6 +14,7 @@ import {
   playGames,
   Pong,
   PONG_COLOURS,
+  pongInterceptPolicy,
   pongTrackingPolicy,
   randomPolicy,
   Screen,
@@ -540,6 +541,14 @@ Deno.test("atari: random Pong loses almost every point; ball tracking does bette
     tracking.meanScore > random.meanScore + 10,
     `tracking mean ${tracking.meanScore} vs random ${random.meanScore}`,
   );
+});
+
+Deno.test("atari: Pong can be won: a player that meets the ball where it will arrive wins", async () => {
+  const everyFrame = await playGames(makePong(), pongInterceptPolicy(), 3);
+  const skip4 = await playGames(makePong(), pongInterceptPolicy(4), 3);
+  assert.ok(everyFrame.scores.every((s) => s >= 15), `scores ${everyFrame.scores}`);
+  assert.ok(everyFrame.meanScore >= 19, `mean ${everyFrame.meanScore}`);
+  assert.ok(skip4.meanScore >= 12, `acting every 4 frames: mean ${skip4.meanScore}`);
 });
 
 Deno.test("atari: random Breakout scores a few points over 5 balls", async () => {

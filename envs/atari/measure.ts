@@ -7,7 +7,7 @@
 import { Rng } from "../../autograd/random.ts";
 import type { AtariEnv } from "./ale_env.ts";
 import { playEpisode } from "../evaluate.ts";
-import type { Pong } from "./pong.ts";
+import { type Pong, PONG_AGENT_X, PONG_PLAY_BOTTOM, PONG_PLAY_TOP } from "./pong.ts";
 
 /** Picks an action index; `rng` is the measurement's own generator. */
 export type AtariPolicy = (env: AtariEnv, rng: Rng) => number;
@@ -25,6 +25,40 @@ export const pongTrackingPolicy: AtariPolicy = (env) => {
   const centre = p.agentY + 128;
   return centre > target + 32 ? 2 : centre < target - 32 ? 3 : 0;
 };
+
+/**
+ * Pong's scripted interceptor, to show what the game allows a player who reads the ball well: while
+ * the ball comes towards the agent it moves the paddle's centre to where the ball will meet the
+ * paddle's face (bounces off the walls folded in), holding FIRE for the fast return; between
+ * points it waits in the middle. Acting on every frame it decides each frame; with `every` = 4 it
+ * keeps each choice for 4 frames, as an agent at frame skip 4 does, and moves only when the paddle
+ * is off by more than `deadPx` pixels (4 frames of knob turn move the paddle about 19 px). Needs
+ * the minimal action set.
+ */
+export function pongInterceptPolicy(every = 1, deadPx = every > 1 ? 10 : 1.5): AtariPolicy {
+  const sub = 16, top = PONG_PLAY_TOP * sub, span = (PONG_PLAY_BOTTOM - 4 - PONG_PLAY_TOP) * sub;
+  const face = (PONG_AGENT_X - 2) * sub, dead = deadPx * sub;
+  let frame = 0, held = 0;
+  const choose = (p: Pong): number => {
+    let target = (PONG_PLAY_TOP + 80) * sub;
+    if (p.ballInPlay) {
+      let y = p.ballY - top;
+      if (p.ballVx > 0) {
+        y += (p.ballVy * (face - p.ballX)) / p.ballVx;
+        y = ((y % (2 * span)) + 2 * span) % (2 * span);
+        if (y > span) y = 2 * span - y;
+      }
+      target = top + y + 2 * sub; // the ball's centre
+    }
+    const centre = p.agentY + 8 * sub;
+    // RIGHTFIRE raises the paddle, LEFTFIRE lowers it, FIRE holds it
+    return centre > target + dead ? 4 : centre < target - dead ? 5 : 1;
+  };
+  return (env) => {
+    if (frame++ % every === 0) held = choose(env.game as Pong);
+    return held;
+  };
+}
 
 /** What `playGames` measured. */
 export interface GamesSummary {
