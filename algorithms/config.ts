@@ -164,30 +164,42 @@ type Bounds = Pick<FieldRule, "min" | "max" | "above" | "nullable">;
 
 /**
  * What a number rule accepts, in words made from its bounds: "a positive number of seconds",
- * "an integer 1..256", "a number in (0, 1]"; " (or none)" where null is taken.
+ * "an integer 1..256", "a number in (0, 1]", "a number ≥ 0"; " (or none)" where null is taken.
+ * A combination it has no words for is a mistake in the table and throws.
  */
 function describeNumber(type: "number" | "integer", b: Bounds, unit?: string): string {
   const noun = unit === undefined ? type : `${type} of ${unit}`;
   const a = type === "integer" ? "an" : "a";
   const { min, max, above } = b;
-  let words = `${a} ${noun}`;
-  if (max === undefined && (above === 0 || (type === "integer" && min === 1))) {
-    words = `a positive ${noun}`;
-  } else if (min !== undefined && max !== undefined) {
-    words = type === "integer" ? `${words} ${min}..${max}` : `${words} in [${min}, ${max}]`;
-  } else if (above !== undefined && max !== undefined) words = `${words} in (${above}, ${max}]`;
-  else if (min !== undefined) words = `${words} ≥ ${min}`;
+  const bounds = [min, max, above].map((x) => x === undefined ? "-" : "x").join("");
+  const words = {
+    "---": `${a} ${noun}`,
+    "x--": min === 1 && type === "integer" ? `a positive ${noun}` : `${a} ${noun} ≥ ${min}`,
+    "-x-": `${a} ${noun} ≤ ${max}`,
+    "--x": above === 0 ? `a positive ${noun}` : `${a} ${noun} > ${above}`,
+    "xx-": type === "integer" ? `${a} ${noun} ${min}..${max}` : `${a} ${noun} in [${min}, ${max}]`,
+    "-xx": `${a} ${noun} in (${above}, ${max}]`,
+  }[bounds];
+  if (words === undefined) {
+    throw new TypeError(`config: no words for min ${min}, max ${max} and above ${above} together`);
+  }
   return b.nullable ? `${words} (or none)` : words;
 }
 
-const num = (bounds: Bounds = {}, unit?: string): FieldRule => ({
+/** What a number field's message says beyond its bounds: a unit, or words of its own. */
+interface Words {
+  unit?: string;
+  expected?: string;
+}
+
+const num = (bounds: Bounds = {}, words: Words = {}): FieldRule => ({
   type: "number",
-  expected: describeNumber("number", bounds, unit),
+  expected: words.expected ?? describeNumber("number", bounds, words.unit),
   ...bounds,
 });
-const int = (bounds: Bounds = {}, expected = describeNumber("integer", bounds)): FieldRule => ({
+const int = (bounds: Bounds = {}, words: Words = {}): FieldRule => ({
   type: "integer",
-  expected,
+  expected: words.expected ?? describeNumber("integer", bounds, words.unit),
   ...bounds,
 });
 const bool: FieldRule = { type: "boolean", expected: "true or false" };
@@ -224,7 +236,7 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec<TrainConfig[
     default: 20_000_000,
     arg: "<n>",
     help: "frames over which --lr-final is reached (default 20M)",
-    rule: num({ above: 0 }, "frames"),
+    rule: num({ above: 0 }, { unit: "frames" }),
   },
   gamma: { default: 0.99, short: "-g", help: "discount γ", rule: num({ above: 0, max: 1 }) },
   tau: { default: 1.0, short: "-t", help: "GAE λ (τ)", rule: num({ min: 0, max: 1 }) },
@@ -280,13 +292,13 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec<TrainConfig[
     default: 60,
     arg: "<seconds>",
     help: "save `latest` at least this often (default 60; also after each evaluation)",
-    rule: num({ above: 0 }, "seconds"),
+    rule: num({ above: 0 }, { unit: "seconds" }),
   },
   histogramEvery: {
     default: 60,
     arg: "<seconds>",
     help: "TensorBoard parameter histograms at most this often (default 60)",
-    rule: num({ min: 0 }, "seconds"),
+    rule: num({ min: 0 }, { unit: "seconds" }),
   },
   load: {
     default: null,
@@ -325,7 +337,7 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec<TrainConfig[
     default: 10,
     arg: "<seconds>",
     help: "pause of the evaluation worker between episodes",
-    rule: num({ min: 0 }, "seconds"),
+    rule: num({ min: 0 }, { unit: "seconds" }),
   },
   evalDuty: {
     default: 0.1,
@@ -371,7 +383,9 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec<TrainConfig[
     default: null,
     arg: "[port]",
     help: "serve the run's live page on 127.0.0.1 (no port or 0: a free one)",
-    rule: int({ min: 0, max: 65535, nullable: true }, "a port 0..65535 (0 picks a free one)"),
+    rule: int({ min: 0, max: 65535, nullable: true }, {
+      expected: "a port 0..65535 (0 picks a free one)",
+    }),
   },
   serveHost: {
     default: "127.0.0.1",

@@ -150,6 +150,9 @@ export interface OptimizerState {
   tensors: Record<string, Float32Array>;
 }
 
+/** An optimizer's hyper-parameters but the learning rate (each kind's own, for a union). */
+export type ConfigOf<H> = H extends unknown ? Readonly<Omit<H, "lr">> : never;
+
 /** The parameter tensors as segments, or the length of one flat segment. */
 export type SegmentLayout = number | readonly Segment[];
 
@@ -177,7 +180,7 @@ export abstract class Optimizer<
   /** Statistics by name. */
   protected readonly tensors: Record<string, Float32Array>;
   /** The hyper-parameters beside the learning rate. */
-  readonly config: Readonly<Omit<H, "lr">>;
+  readonly config: ConfigOf<H>;
 
   /**
    * @param name the class name, for messages.
@@ -204,7 +207,7 @@ export abstract class Optimizer<
       throw new RangeError(`${name}: lr is ${lr}, expected a finite number ≥ 0`);
     }
     this.lr = lr;
-    this.config = Object.freeze(config);
+    this.config = Object.freeze(config) as ConfigOf<H>;
     const given = options.buffers;
     this.shared = given !== undefined || (options.shared ?? true);
     const allocate = (bytes: number) =>
@@ -233,7 +236,7 @@ export abstract class Optimizer<
 
   /** Hyper-parameters, with the current `lr`. */
   get hyperParameters(): H {
-    return { lr: this.lr, ...this.config } as H;
+    return { lr: this.lr, ...this.config } as unknown as H;
   }
 
   /**

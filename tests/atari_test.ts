@@ -548,7 +548,7 @@ Deno.test("atari: Pong can be won: a player that meets the ball where it will ar
   const skip4 = await playGames(makePong(), pongInterceptPolicy(4), 3);
   assert.ok(everyFrame.scores.every((s) => s >= 15), `scores ${everyFrame.scores}`);
   assert.ok(everyFrame.meanScore >= 19, `mean ${everyFrame.meanScore}`);
-  assert.ok(skip4.meanScore >= 12, `acting every 4 frames: mean ${skip4.meanScore}`);
+  assert.ok(skip4.meanScore >= 15, `acting every 4 frames: mean ${skip4.meanScore}`);
 });
 
 Deno.test("atari: random Breakout scores a few points over 5 balls", async () => {

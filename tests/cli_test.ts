@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseTrainArgs } from "../scripts/cli.ts";
-import { DEFAULTS, PRESETS, resolveConfig } from "../algorithms/config.ts";
+import { DEFAULTS, type FieldRule, FIELDS, PRESETS, resolveConfig } from "../algorithms/config.ts";
 
 Deno.test("train CLI: presets and flags named as in the seeds", () => {
   const c = parseTrainArgs([
@@ -84,6 +84,26 @@ Deno.test("train CLI: each bad value names the flag and what it accepts", () => 
   for (const [args, pattern] of cases) {
     if (pattern === null) parseTrainArgs(args); // accepted
     else assert.throws(() => parseTrainArgs(args), pattern, args.join(" "));
+  }
+});
+
+Deno.test("config: each number field's message names every bound of its rule", () => {
+  const rules = Object.entries(FIELDS).map(([field, spec]) => [field, spec.rule] as const)
+    .filter(([, rule]) => rule.type === "number" || rule.type === "integer");
+  assert.ok(rules.length > 20, `${rules.length} number fields`);
+  const names = (rule: FieldRule, bound: number | undefined, words: string) =>
+    bound === undefined || rule.expected.includes(words);
+  for (const [field, rule] of rules) {
+    const { min, max, above, expected } = rule;
+    const message = `${field}: "${expected}"`;
+    // an integer ≥ 1 with no upper bound is "a positive integer"
+    const positive = min === 1 && max === undefined && rule.type === "integer";
+    assert.ok(names(rule, min, positive ? "positive" : `${min}`), message);
+    assert.ok(names(rule, max, `${max}`), message);
+    assert.ok(
+      names(rule, above, above === 0 && max === undefined ? "positive" : `${above}`),
+      message,
+    );
   }
 });
 

@@ -7,7 +7,7 @@
 import { Rng } from "../../autograd/random.ts";
 import type { AtariEnv } from "./ale_env.ts";
 import { playEpisode } from "../evaluate.ts";
-import { type Pong, PONG_AGENT_X, PONG_PLAY_BOTTOM, PONG_PLAY_TOP } from "./pong.ts";
+import { Pong, PONG_AGENT_X, PONG_PADDLE_HEIGHT, PONG_PLAY_BOTTOM, PONG_PLAY_TOP } from "./pong.ts";
 
 /** Picks an action index; `rng` is the measurement's own generator. */
 export type AtariPolicy = (env: AtariEnv, rng: Rng) => number;
@@ -27,18 +27,19 @@ export const pongTrackingPolicy: AtariPolicy = (env) => {
 };
 
 /**
- * Pong's scripted interceptor, to show what the game allows a player who reads the ball well: while
+ * Pong's scripted interceptor, to show what the game allows a player who reads the ball well. While
  * the ball comes towards the agent it moves the paddle's centre to where the ball will meet the
- * paddle's face (bounces off the walls folded in), holding FIRE for the fast return; between
- * points it waits in the middle. Acting on every frame it decides each frame; with `every` = 4 it
- * keeps each choice for 4 frames, as an agent at frame skip 4 does, and moves only when the paddle
- * is off by more than `deadPx` pixels (4 frames of knob turn move the paddle about 19 px). Needs
- * the minimal action set.
+ * paddle's face (bounces off the walls folded in); while the ball goes away it follows the ball's
+ * height; between points it waits in the middle. It holds FIRE throughout (a hit with FIRE held
+ * sends the ball back faster) and moves only when the paddle's centre is more than `deadPx` pixels
+ * off (default 1.5, or 10 when `every` > 1). With `every` = 4 each choice is kept for 4 calls, as
+ * an agent at frame skip 4 keeps its action for 4 frames; 4 frames of knob turn move the paddle
+ * about 19 px. Pong with the minimal action set only.
  */
 export function pongInterceptPolicy(every = 1, deadPx = every > 1 ? 10 : 1.5): AtariPolicy {
   const sub = 16, top = PONG_PLAY_TOP * sub, span = (PONG_PLAY_BOTTOM - 4 - PONG_PLAY_TOP) * sub;
   const face = (PONG_AGENT_X - 2) * sub, dead = deadPx * sub;
-  let frame = 0, held = 0;
+  let calls = 0, held = 0;
   const choose = (p: Pong): number => {
     let target = (PONG_PLAY_TOP + 80) * sub;
     if (p.ballInPlay) {
@@ -48,14 +49,20 @@ export function pongInterceptPolicy(every = 1, deadPx = every > 1 ? 10 : 1.5): A
         y = ((y % (2 * span)) + 2 * span) % (2 * span);
         if (y > span) y = 2 * span - y;
       }
-      target = top + y + 2 * sub; // the ball's centre
+      target = top + y + 2 * sub; // the ball's centre (it is 4 px tall)
     }
-    const centre = p.agentY + 8 * sub;
+    const centre = p.agentY + (PONG_PADDLE_HEIGHT >> 1) * sub;
     // RIGHTFIRE raises the paddle, LEFTFIRE lowers it, FIRE holds it
     return centre > target + dead ? 4 : centre < target - dead ? 5 : 1;
   };
   return (env) => {
-    if (frame++ % every === 0) held = choose(env.game as Pong);
+    if (!(env.game instanceof Pong) || env.actionSpace.n !== 6) {
+      throw new TypeError(
+        `pongInterceptPolicy: plays Pong with its 6 minimal actions, got ${env.game.name} with ` +
+          `${env.actionSpace.n}`,
+      );
+    }
+    if (calls++ % every === 0) held = choose(env.game);
     return held;
   };
 }

@@ -31,7 +31,11 @@ import {
   SMALL_FRAME,
   smallAtari,
 } from "../../models/families.ts";
-import { type ConvLayer as ArchitectureConv, encoderSpecs } from "../../models/architecture.ts";
+import {
+  type ConvLayer as ArchitectureConv,
+  convOutputShape,
+  encoderSpecs,
+} from "../../models/architecture.ts";
 import { gemm, setGemmKernels } from "../../autograd/backends/cpu/gemm.ts";
 import {
   relaxedSimdSupported,
@@ -77,6 +81,8 @@ interface ModelSpec {
   name: "small" | "large";
   size: number;
   convs: ConvLayer[];
+  /** The same stack as `models/families.ts` describes it. */
+  layers: readonly ArchitectureConv[];
   act: "elu" | "relu";
   features: number;
   hidden: number;
@@ -91,8 +97,8 @@ function atariSpec(
   hidden: number,
 ): ModelSpec {
   const act = layers[0].activation;
-  if (act !== "elu" && act !== "relu") {
-    throw new TypeError(`bench: ${name} is not an ELU/ReLU stack`);
+  if ((act !== "elu" && act !== "relu") || layers.some((l) => l.activation !== act)) {
+    throw new TypeError(`bench: ${name} is not a stack of ELU or of ReLU layers`);
   }
   return {
     name,
@@ -105,6 +111,7 @@ function atariSpec(
       pad: l.padding,
       pool: l.pool,
     })),
+    layers,
     act,
     features: encoderSpecs(layers, [1, size, size]).features,
     hidden,
@@ -143,15 +150,12 @@ function lstmShapes(spec: ModelSpec, products: readonly LstmProduct[]): GemmShap
 
 /** Conv layer `i` of `spec` as the im2col product of one sample: C_out × (H·W) over C_in·k². */
 function im2colShape(spec: ModelSpec, i: number): GemmShape {
-  let side = spec.size;
-  for (const l of spec.convs.slice(0, i)) {
-    side = Math.floor((side + 2 * l.pad - l.k) / l.stride) + 1;
-    if (l.pool !== null) side = Math.floor(side / l.pool);
-  }
-  const l = spec.convs[i];
-  const out = Math.floor((side + 2 * l.pad - l.k) / l.stride) + 1;
+  let input = [1, spec.size, spec.size];
+  for (const l of spec.layers.slice(0, i)) input = convOutputShape(l, input);
+  const l = spec.layers[i];
+  const [, h, w] = convOutputShape({ ...l, pool: null }, input);
   const what = `${spec.name} conv${i + 1} im2col forward, one sample`;
-  return [l.cout, out * out, l.cin * l.k * l.k, false, false, what];
+  return [l.channels, h * w, input[0] * l.kernel * l.kernel, false, false, what];
 }
 
 /** GEMM shapes, by the model whose products they are, and two squares for scale. */
