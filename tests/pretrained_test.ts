@@ -60,7 +60,8 @@ Deno.test("pretrained: the BipedalWalker model still walks the course (solved is
 });
 
 Deno.test("pretrained: the Hardcore model crosses the obstacle course (a crossing scores over 300)", async () => {
-  // two seeded episodes (324.5 and 325.6 when the model shipped; its 100-episode mean is 282.25)
+  // two seeded episodes (329.3 and 330.7 when the model shipped; its 100-episode mean is 302.07);
+  // a fall scores −100 or less
   const result = await evaluateCheckpoint("bipedal-hardcore", `${dir}bipedal-hardcore`, 2, 1);
-  assert.ok(result.mean >= 200, `episode returns ${result.rewards.join(", ")}`);
+  assert.ok(result.min >= 300, `episode returns ${result.rewards.join(", ")}`);
 });
