@@ -1,6 +1,8 @@
 /**
- * `deno task bench <suite> [--json]`: prints throughput figures with the machine they came from.
- * Suites: kernels, envs, train, gpu, cluster, live. `--json` prints one JSON object instead of a table.
+ * `deno task bench <suite> [options] [--json]`: prints throughput figures with the machine they came
+ * from. Suites: kernels, envs, train, gpu, cluster, live; `deno task bench <suite> --help` lists a
+ * suite's options, and an argument it does not take is refused. `--json` prints one JSON object
+ * instead of a table.
  *
  * @module
  */
@@ -11,22 +13,56 @@ export interface BenchSuite {
   run(args: string[], quiet: boolean): Promise<Record<string, unknown>>;
 }
 
-const suites: Record<string, () => Promise<BenchSuite>> = {
-  kernels: () => import("./bench/kernels.ts"),
-  envs: () => import("./bench/envs.ts"),
-  train: () => import("./bench/train.ts"),
-  gpu: () => import("./bench/gpu.ts"),
-  cluster: () => import("./bench/cluster.ts"),
-  live: () => import("./bench/live.ts"),
+/** Each suite's module and the options it takes besides `--json` (`<…>`: takes a value). */
+const suites: Record<string, { load: () => Promise<BenchSuite>; options: string[] }> = {
+  kernels: {
+    load: () => import("./bench/kernels.ts"),
+    options: ["--quick", "--no-peers", "--all-peers"],
+  },
+  envs: { load: () => import("./bench/envs.ts"), options: [] },
+  train: {
+    load: () => import("./bench/train.ts"),
+    options: ["--preset <name>", "--seconds <s>"],
+  },
+  gpu: {
+    load: () => import("./bench/gpu.ts"),
+    options: ["--quick", "--envs <k>", "--workers <n>", "--env-groups <g>", "--seconds <s>"],
+  },
+  cluster: {
+    load: () => import("./bench/cluster.ts"),
+    options: ["--preset <name>", "--seconds <s>"],
+  },
+  live: { load: () => import("./bench/live.ts"), options: ["--preset <name>", "--seconds <s>"] },
 };
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  Deno.exit(2);
+}
 
 const [name, ...rest] = Deno.args;
 if (name === undefined || !(name in suites)) {
-  console.error(
-    `bench: ${name === undefined ? "no suite given" : `unknown suite "${name}"`}; ` +
+  fail(
+    `${name === undefined ? "no suite given" : `unknown suite "${name}"`}; ` +
       `expected one of: ${Object.keys(suites).join(", ")}`,
   );
-  Deno.exit(2);
+}
+const { load, options } = suites[name];
+const usage = `deno task bench ${name} ${[...options, "--json"].map((o) => `[${o}]`).join(" ")}`;
+if (rest.includes("--help") || rest.includes("-h")) {
+  console.log(`usage: ${usage}`);
+  Deno.exit(0);
+}
+// every argument is an option the suite takes, and each option that takes a value has one
+for (let i = 0; i < rest.length; i++) {
+  const spec = [...options, "--json"].find((o) => o.split(" ")[0] === rest[i]);
+  if (spec === undefined) fail(`${name}: unknown argument "${rest[i]}"; usage: ${usage}`);
+  if (spec.includes("<")) {
+    if (i + 1 >= rest.length || rest[i + 1].startsWith("--")) {
+      fail(`${name}: ${spec} needs a value`);
+    }
+    i++;
+  }
 }
 const json = rest.includes("--json");
 const machine = machineInfo();
@@ -35,6 +71,6 @@ if (!json) {
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.os}, deno ${machine.deno}`,
   );
 }
-const suite = await suites[name]();
+const suite = await load();
 const figures = await suite.run(rest.filter((a) => a !== "--json"), json);
 if (json) console.log(JSON.stringify({ machine, ...figures }));

@@ -134,3 +134,28 @@ Deno.test("runDirectory: resuming a run writes to it; starting from a shipped mo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("bench CLI: --help lists a suite's options; an argument it does not take is refused", async () => {
+  const bench = async (...args: string[]) => {
+    const script = new URL("../scripts/bench.ts", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    return { code: out.code, text };
+  };
+  const help = await bench("train", "--help");
+  assert.equal(help.code, 0, help.text);
+  assert.match(help.text, /usage: deno task bench train \[--preset <name>\] \[--seconds <s>\]/);
+  const typo = await bench("train", "--sec", "3");
+  assert.equal(typo.code, 2, typo.text);
+  assert.match(typo.text, /bench: train: unknown argument "--sec"; usage: /);
+  const missing = await bench("kernels", "--quick", "--json", "--no-peer");
+  assert.equal(missing.code, 2, missing.text);
+  assert.match(missing.text, /unknown argument "--no-peer"/);
+  const noValue = await bench("cluster", "--seconds");
+  assert.equal(noValue.code, 2, noValue.text);
+  assert.match(noValue.text, /--seconds <s> needs a value/);
+});
