@@ -66,23 +66,12 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-/** One conv layer as the bench builds it: channels, kernel, stride, padding, then max-pool or none. */
-interface ConvLayer {
-  cin: number;
-  cout: number;
-  k: number;
-  stride: number;
-  pad: number;
-  pool: number | null;
-}
-
 /** An Atari actor-critic: conv stack → LSTMCell → actor and critic heads. */
 interface ModelSpec {
   name: "small" | "large";
   size: number;
-  convs: ConvLayer[];
-  /** The same stack as `models/families.ts` describes it. */
-  layers: readonly ArchitectureConv[];
+  /** The conv stack as `models/families.ts` describes it. */
+  convs: readonly ArchitectureConv[];
   act: "elu" | "relu";
   features: number;
   hidden: number;
@@ -103,21 +92,16 @@ function atariSpec(
   return {
     name,
     size,
-    convs: layers.map((l, i) => ({
-      cin: i === 0 ? 1 : layers[i - 1].channels,
-      cout: l.channels,
-      k: l.kernel,
-      stride: l.stride,
-      pad: l.padding,
-      pool: l.pool,
-    })),
-    layers,
+    convs: layers,
     act,
     features: encoderSpecs(layers, [1, size, size]).features,
     hidden,
     actions: 6,
   };
 }
+
+/** Input channels of conv layer `i` (the frames are single-channel). */
+const inChannels = (spec: ModelSpec, i: number) => i === 0 ? 1 : spec.convs[i - 1].channels;
 
 const SMALL = atariSpec("small", SMALL_FRAME, SMALL_CONV, 256);
 const LARGE = atariSpec("large", LARGE_FRAME, LARGE_CONV, 512);
@@ -151,8 +135,8 @@ function lstmShapes(spec: ModelSpec, products: readonly LstmProduct[]): GemmShap
 /** Conv layer `i` of `spec` as the im2col product of one sample: C_out × (H·W) over C_in·k². */
 function im2colShape(spec: ModelSpec, i: number): GemmShape {
   let input = [1, spec.size, spec.size];
-  for (const l of spec.layers.slice(0, i)) input = convOutputShape(l, input);
-  const l = spec.layers[i];
+  for (const l of spec.convs.slice(0, i)) input = convOutputShape(l, input);
+  const l = spec.convs[i];
   const [, h, w] = convOutputShape({ ...l, pool: null }, input);
   const what = `${spec.name} conv${i + 1} im2col forward, one sample`;
   return [l.channels, h * w, input[0] * l.kernel * l.kernel, false, false, what];
@@ -229,9 +213,9 @@ interface Model {
 
 function buildModel(spec: ModelSpec): Model {
   let seed = 10;
-  const convs = spec.convs.map((l) => ({
-    w: param([l.cout, l.cin, l.k, l.k], seed++),
-    b: param([l.cout], seed++),
+  const convs = spec.convs.map((l, i) => ({
+    w: param([l.channels, inChannels(spec, i), l.kernel, l.kernel], seed++),
+    b: param([l.channels], seed++),
   }));
   const h4 = 4 * spec.hidden;
   const m: Omit<Model, "params"> = {
@@ -263,7 +247,7 @@ function buildModel(spec: ModelSpec): Model {
 function features(model: Model, obs: Tensor): Tensor {
   let x = obs;
   model.spec.convs.forEach((l, i) => {
-    x = conv2d(x, model.convs[i].w, model.convs[i].b, { stride: l.stride, padding: l.pad });
+    x = conv2d(x, model.convs[i].w, model.convs[i].b, { stride: l.stride, padding: l.padding });
     if (l.pool !== null) x = maxPool2d(x, l.pool);
     x = model.spec.act === "elu" ? elu(x) : relu(x);
   });
@@ -417,16 +401,17 @@ function convFigures(ms: number): ConvFigure[] {
   for (const spec of [SMALL, LARGE]) {
     let size = spec.size;
     spec.convs.forEach((l, i) => {
-      const xShape = [STEPS, l.cin, size, size];
-      const wShape = [l.cout, l.cin, l.k, l.k];
+      const cin = inChannels(spec, i), k = l.kernel;
+      const xShape = [STEPS, cin, size, size];
+      const wShape = [l.channels, cin, k, k];
       const x = tensor(filled(xShape.reduce((a, b) => a * b), 3, 1), xShape, {
         requiresGrad: i > 0,
       });
-      const w = param(wShape, 4), b = param([l.cout], 5);
-      const y = conv2d(x, w, b, { stride: l.stride, padding: l.pad });
+      const w = param(wShape, 4), b = param([l.channels], 5);
+      const y = conv2d(x, w, b, { stride: l.stride, padding: l.padding });
       const [, , oh, ow] = y.shape;
-      const flops = 2 * STEPS * l.cout * oh * ow * l.cin * l.k * l.k;
-      const fwd = bestTime(() => conv2d(x, w, b, { stride: l.stride, padding: l.pad }), ms);
+      const flops = 2 * STEPS * l.channels * oh * ow * cin * k * k;
+      const fwd = bestTime(() => conv2d(x, w, b, { stride: l.stride, padding: l.padding }), ms);
       const g = filled(y.size, 6, 1);
       const bwd = bestTime(() => y.backwardFn!(g), ms);
       // Backward: dW always, dX after the first layer.
@@ -470,10 +455,10 @@ function tfModel(tf: Tf, spec: ModelSpec) {
     tf.variable(
       tf.tensor(filled(shape.reduce((a, b) => a * b), seed++, 1 / Math.sqrt(fan)), shape),
     );
-  const convs = spec.convs.map((l) => ({
-    w: v([l.k, l.k, l.cin, l.cout], l.k * l.k * l.cin),
-    b: v([l.cout], l.cout),
-  }));
+  const convs = spec.convs.map((l, i) => {
+    const cin = inChannels(spec, i), k = l.kernel;
+    return { w: v([k, k, cin, l.channels], k * k * cin), b: v([l.channels], l.channels) };
+  });
   const h4 = 4 * spec.hidden;
   return {
     convs,
@@ -502,7 +487,7 @@ function tfRolloutStepsPerSec(
   const H = spec.hidden;
   const feats = (x: Tf) => {
     spec.convs.forEach((l, i) => {
-      x = tf.add(tf.conv2d(x, m.convs[i].w, l.stride, l.pad), m.convs[i].b);
+      x = tf.add(tf.conv2d(x, m.convs[i].w, l.stride, l.padding), m.convs[i].b);
       if (l.pool !== null) x = tf.maxPool(x, l.pool, l.pool, "valid");
       x = spec.act === "elu" ? tf.elu(x) : tf.relu(x);
     });
