@@ -164,10 +164,13 @@ function atariFamily(
   };
 }
 
-/** `small` (LSTM) or `small-ff`: pytorch-a3c's network on 1×42×42 (or C×42×42) frames. */
-export function smallAtari(o: FamilyOptions, recurrent = true): ModelDefinition {
+/**
+ * `small` (LSTM) or `small-ff`: pytorch-a3c's network on 1×42×42 (or C×42×42) frames; `name`
+ * labels the same stack on other frames (`small-80`).
+ */
+export function smallAtari(o: FamilyOptions, recurrent = true, name = "small"): ModelDefinition {
   const fcInit = { weight: xavierUniform(), bias: ZERO };
-  return atariFamily("small", SMALL_CONV, o, recurrent, fcInit, { biasIh: ZERO, biasHh: ZERO });
+  return atariFamily(name, SMALL_CONV, o, recurrent, fcInit, { biasIh: ZERO, biasHh: ZERO });
 }
 
 /** `large` (LSTM) or `large-ff`: rl_a3c_pytorch's network on 1×80×80 frames. */

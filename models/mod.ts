@@ -41,6 +41,8 @@ interface Family {
 const FAMILIES = {
   "small": { build: (o) => smallAtari(o, true), frame: SMALL_FRAME },
   "small-ff": { build: (o) => smallAtari(o, false), frame: SMALL_FRAME },
+  // the same stack on 80×80 frames (32×5×5 = 800 features): twice the detail for about 3× the work
+  "small-80": { build: (o) => smallAtari(o, true, "small-80"), frame: LARGE_FRAME },
   "large": { build: (o) => largeAtari(o, true), frame: LARGE_FRAME },
   "large-ff": { build: (o) => largeAtari(o, false), frame: LARGE_FRAME },
   "mlp-lstm": { build: mlpLstm },
@@ -50,7 +52,7 @@ const FAMILIES = {
 
 /**
  * The side of the square Atari frame family `name` was designed for: 42 for pytorch-a3c's
- * `small` stacks, 80 for rl_a3c_pytorch's `large` ones and any other family (or `auto`).
+ * `small` stacks, 80 for `small-80`, rl_a3c_pytorch's `large` ones and any other family (or `auto`).
  */
 export function atariFrameSize(name: string): number {
   return (FAMILIES as Record<string, Family>)[name]?.frame ?? LARGE_FRAME;

@@ -62,7 +62,7 @@ Deno.test("train CLI: each bad value names the flag and what it accepts", () => 
       ["pong", "--optimizer", "sgd"],
       /--optimizer.*'sgd' is invalid\. Allowed choices are adam, rmsprop/,
     ],
-    [["pong", "--model", "huge"], /--model.*Allowed choices are small, small-ff, large,/],
+    [["pong", "--model", "huge"], /--model.*Allowed choices are small, small-ff, small-80, large,/],
     [["pong", "--distributed-step-size", "16", "x"], /--distributed-step-size.*'x' is invalid/],
     [["pong", "--bogus"], /unknown option '--bogus'/],
     [
@@ -77,7 +77,7 @@ Deno.test("train CLI: each bad value names the flag and what it accepts", () => 
     [["pong", "--serve", "70000"], /--serve \[port\].*expected a port 0\.\.65535/],
     [
       ["bipedal", "--a3g"],
-      /model: got "mlp-lstm", expected one of small, small-ff, large, large-ff with --a3g/,
+      /model: got "mlp-lstm", expected one of small, small-ff, small-80, large, large-ff with --a3g/,
     ],
     [[], /missing required argument/],
   ];

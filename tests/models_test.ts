@@ -37,6 +37,7 @@ for (
     ["small", atari42, discrete(6), 32],
     ["large", atari80, discrete(4), 16],
     ["small-ff", atari42, discrete(6), 16],
+    ["small-80", atari80, discrete(6), 16],
     ["mlp-lstm", box([24], -1, 1), box([4], -1, 1), 16],
     ["conv1d-lstm", box([4, 24], -1, 1), box([4], -1, 1), 16],
     ["mlp", box([4], -1, 1), discrete(2), 16],
@@ -141,7 +142,13 @@ Deno.test("architecture: one layer list gives specs and feature size; the GPU pr
     ["conv1.weight:32,4,3,3", "conv1.bias:32"],
   );
   assert.throws(() => encoderSpecs(LARGE_CONV, [1, 8, 8]), /conv\d: input \[.*\] is too small/);
-  assert.deepEqual([...GPU_MODEL_NAMES].sort(), ["large", "large-ff", "small", "small-ff"]);
+  assert.deepEqual([...GPU_MODEL_NAMES].sort(), [
+    "large",
+    "large-ff",
+    "small",
+    "small-80",
+    "small-ff",
+  ]);
   const small = define("small", box([1, 42, 42], 0, 255), discrete(6), 16);
   assert.equal(gpuUnsupported(small), null);
   const leaky = {

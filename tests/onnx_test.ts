@@ -29,6 +29,7 @@ const cases: [string, string, Space, Space, number][] = [
   ["large", "large", box([1, 80, 80], -1, 1), discrete(4), 16],
   ["small-ff", "small-ff", box([1, 42, 42], -1, 1), discrete(5), 16],
   ["large-ff", "large-ff", box([1, 80, 80], -1, 1), discrete(3), 8],
+  ["small-80", "small-80", box([1, 80, 80], -1, 1), discrete(6), 8],
   ["mlp-lstm", "mlp-lstm", box([24], -1, 1), box([4], -1, 1), 16],
   ["conv1d-lstm", "conv1d-lstm", box([4, 24], -1, 1), box([4], -1, 1), 16],
   ["mlp (discrete)", "mlp", box([4], -1, 1), discrete(2), 16],
