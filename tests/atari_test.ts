@@ -551,6 +551,19 @@ Deno.test("atari: Pong can be won: a player that meets the ball where it will ar
   assert.ok(skip4.meanScore >= 15, `acting every 4 frames: mean ${skip4.meanScore}`);
 });
 
+Deno.test("atari: the Pong interceptor seeing positions on a coarse grid loses points", async () => {
+  const exact = await playGames(makePong(), pongInterceptPolicy(4), 5);
+  // a grid finer than the game's 1/16 px changes nothing it sees
+  const fine = await playGames(makePong(), pongInterceptPolicy(4, 10, 1 / 32), 5);
+  assert.deepEqual(fine.scores, exact.scores);
+  // an 8 px grid (a 20×20 frame) misplaces the paddle
+  const coarse = await playGames(makePong(), pongInterceptPolicy(4, 10, 8), 5);
+  assert.ok(
+    coarse.meanScore < exact.meanScore - 3,
+    `8 px grid: mean ${coarse.meanScore}, exact: ${exact.meanScore}`,
+  );
+});
+
 Deno.test("atari: random Breakout scores a few points over 5 balls", async () => {
   const { meanScore } = await playGames(makeBreakout(), randomPolicy, 20);
   assert.ok(meanScore > 0.5 && meanScore < 5, `random mean ${meanScore}`);

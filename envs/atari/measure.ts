@@ -34,24 +34,33 @@ export const pongTrackingPolicy: AtariPolicy = (env) => {
  * sends the ball back faster) and moves only when the paddle's centre is more than `deadPx` pixels
  * off (default 1.5, or 10 when `every` > 1). With `every` = 4 each choice is kept for 4 calls, as
  * an agent at frame skip 4 keeps its action for 4 frames; 4 frames of knob turn move the paddle
- * about 19 px. Pong with the minimal action set only.
+ * about 19 px. With `gridPx` > 0 it sees the ball's and its paddle's positions rounded to that
+ * many pixels, as a network sees them in a downscaled frame (the 160 px playfield is 3.81 px a
+ * pixel at 42×42, 2 px at 80×80); the ball's velocity it still reads exactly. Pong with the
+ * minimal action set only.
  */
-export function pongInterceptPolicy(every = 1, deadPx = every > 1 ? 10 : 1.5): AtariPolicy {
+export function pongInterceptPolicy(
+  every = 1,
+  deadPx = every > 1 ? 10 : 1.5,
+  gridPx = 0,
+): AtariPolicy {
   const sub = 16, top = PONG_PLAY_TOP * sub, span = (PONG_PLAY_BOTTOM - 4 - PONG_PLAY_TOP) * sub;
-  const face = (PONG_AGENT_X - 2) * sub, dead = deadPx * sub;
+  const face = (PONG_AGENT_X - 2) * sub, dead = deadPx * sub, grid = gridPx * sub;
+  const seen = (v: number) => grid > 0 ? Math.round(v / grid) * grid : v;
   let calls = 0, held = 0;
   const choose = (p: Pong): number => {
     let target = (PONG_PLAY_TOP + 80) * sub;
     if (p.ballInPlay) {
-      let y = p.ballY - top;
+      const x = seen(p.ballX);
+      let y = seen(p.ballY) - top;
       if (p.ballVx > 0) {
-        y += (p.ballVy * (face - p.ballX)) / p.ballVx;
+        y += (p.ballVy * (face - x)) / p.ballVx;
         y = ((y % (2 * span)) + 2 * span) % (2 * span);
         if (y > span) y = 2 * span - y;
       }
       target = top + y + 2 * sub; // the ball's centre (it is 4 px tall)
     }
-    const centre = p.agentY + (PONG_PADDLE_HEIGHT >> 1) * sub;
+    const centre = seen(p.agentY) + (PONG_PADDLE_HEIGHT >> 1) * sub;
     // RIGHTFIRE raises the paddle, LEFTFIRE lowers it, FIRE holds it
     return centre > target + dead ? 4 : centre < target - dead ? 5 : 1;
   };

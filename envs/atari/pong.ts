@@ -47,6 +47,8 @@ export const PONG_COLOURS = {
  * | ball tracking (`pongTrackingPolicy`) | +16.88 | +10 … +21 | 36,381 |
  * | intercepting, FIRE held (`pongInterceptPolicy()`), every frame | +20.75 | +19 … +21 | 20,488 |
  * | the same, one choice held for 4 frames (`pongInterceptPolicy(4)`) | +18.65 | +14 … +21 | 13,502 |
+ * | the same, positions seen on an 80×80 frame's 2 px grid (`pongInterceptPolicy(4, 10, 2)`) | +18.46 | +13 … +21 | 13,619 |
+ * | the same, on a 42×42 frame's 3.81 px grid (`pongInterceptPolicy(4, 10, 160 / 42)`) | +16.14 | +10 … +21 | 14,963 |
  *
  * The ALE's figures for comparison: random −20.7 with games of roughly 3,000–4,000 frames. The
  * interceptor shows the game can be won 21–0 or near it, at frame skip 4 too.
