@@ -41,7 +41,8 @@ interface Family {
 const FAMILIES = {
   "small": { build: (o) => smallAtari(o, true), frame: SMALL_FRAME },
   "small-ff": { build: (o) => smallAtari(o, false), frame: SMALL_FRAME },
-  // the same stack on 80×80 frames (32×5×5 = 800 features): twice the detail for about 3× the work
+  // the same stack on 80×80 frames (32×5×5 = 800 features): twice the detail; Pong trains 2.4×
+  // slower with it (README)
   "small-80": { build: (o) => smallAtari(o, true, "small-80"), frame: LARGE_FRAME },
   "large": { build: (o) => largeAtari(o, true), frame: LARGE_FRAME },
   "large-ff": { build: (o) => largeAtari(o, false), frame: LARGE_FRAME },

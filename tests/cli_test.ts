@@ -152,9 +152,9 @@ Deno.test("bench CLI: --help lists a suite's options; an argument it does not ta
   const typo = await bench("train", "--sec", "3");
   assert.equal(typo.code, 2, typo.text);
   assert.match(typo.text, /bench: train: unknown argument "--sec"; usage: /);
-  const missing = await bench("kernels", "--quick", "--json", "--no-peer");
-  assert.equal(missing.code, 2, missing.text);
-  assert.match(missing.text, /unknown argument "--no-peer"/);
+  const unknown = await bench("kernels", "--quick", "--json", "--no-peer");
+  assert.equal(unknown.code, 2, unknown.text);
+  assert.match(unknown.text, /unknown argument "--no-peer"/);
   const noValue = await bench("cluster", "--seconds");
   assert.equal(noValue.code, 2, noValue.text);
   assert.match(noValue.text, /--seconds <s> needs a value/);
