@@ -34,6 +34,10 @@ for run in sys.argv[1:]:
     last = max(r.get("frames", 0) for r in records)
     minutes = max(r.get("time", 0) for r in records) / 60
     name = f"K={config['envsPerWorker']} lr={config['lr']} T={config['numSteps']} workers={config['workers']}"
+    if config.get("skipRate", 4) != 4:
+        name += f" skip={config['skipRate']}"
+    if config.get("lrFinal") is not None:
+        name += f" (to {config['lrFinal']} over {config['lrAnnealFrames'] / 1e6:g}M frames)"
     cells = [first(train, t) for t in THRESHOLDS]
     print(f"| {name} | {last / 1e6:.2f}M | {minutes:.1f} | " + " | ".join(cells) +
           f" | {train[-1][2]:.2f} | {evals[-1][2] if evals else float('nan'):.2f} |")
