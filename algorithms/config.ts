@@ -67,6 +67,12 @@ export interface TrainConfig {
   stackFrames: number;
   /** Frame skip applied to NoFrameskip Atari ids. */
   skipRate: number;
+  /**
+   * Raw frames the max-pool of a NoFrameskip Atari id runs over at each agent step: 3 as
+   * rl_a3c_pytorch, 2 as baselines, 1 for the last frame alone (what the registered `Pong-v4` and
+   * `ALE/Pong-v5` show, which skip inside the emulator).
+   */
+  maxPoolFrames: number;
   /** Clip training rewards to [−1, 1] (Atari). */
   clipRewards: boolean;
   /** Apply a3c_continuous's reward shaping (walkers). */
@@ -281,6 +287,11 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec<TrainConfig[
   hiddenSize: { default: 256, help: "LSTM / hidden width", rule: positiveInteger },
   stackFrames: { default: 1, help: "frames stacked per observation", rule: positiveInteger },
   skipRate: { default: 4, help: "frame skip for NoFrameskip Atari ids", rule: positiveInteger },
+  maxPoolFrames: {
+    default: 3,
+    help: "raw frames max-pooled per agent step on NoFrameskip Atari ids (1: the last frame alone)",
+    rule: positiveInteger,
+  },
   clipRewards: { default: true, rule: bool },
   shapeRewards: { default: false, rule: bool },
   saveMax: {

@@ -84,6 +84,7 @@ export function evalConfig(name: string, saved: Partial<TrainConfig>): TrainConf
     hiddenSize: saved.hiddenSize,
     stackFrames: saved.stackFrames,
     skipRate: saved.skipRate,
+    maxPoolFrames: saved.maxPoolFrames,
     maxEpisodeLength: saved.maxEpisodeLength,
   });
   return config.model === "auto" ? resolveModel(config) : config;

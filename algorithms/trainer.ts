@@ -721,6 +721,7 @@ function clusterIdentity(
     "hiddenSize",
     "stackFrames",
     "skipRate",
+    "maxPoolFrames",
     "maxEpisodeLength",
     "clipRewards",
     "shapeRewards",

@@ -40,6 +40,7 @@ export function makeTrainingEnv(
     seed,
     frameSize: atariFrameSize(config.model),
     skip: config.skipRate,
+    maxPoolFrames: config.maxPoolFrames,
     maxEpisodeLength: config.maxEpisodeLength,
     stackFrames: config.stackFrames,
     rms,

@@ -26,6 +26,8 @@ export interface PipelineOptions {
   frameSize?: number;
   /** Atari: raw frames per agent step on NoFrameskip ids (default 4). */
   skip?: number;
+  /** Atari: raw frames the max-pool runs over on NoFrameskip ids (default 3). */
+  maxPoolFrames?: number;
   /** Agent steps per episode at most. */
   maxEpisodeLength?: number;
   /** Observations stacked (default 1: none). */
@@ -55,6 +57,7 @@ export function makePipelineEnv(id: string, options: PipelineOptions): Env {
     env = atariPipeline(makeEnv(spec.id, atariOptions), {
       size: options.frameSize ?? 80,
       skip: options.skip,
+      maxPoolFrames: options.maxPoolFrames,
       maxEpisodeLength: options.maxEpisodeLength,
       seed: options.seed,
     });

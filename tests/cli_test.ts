@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { parseTrainArgs } from "../scripts/cli.ts";
 import { DEFAULTS, type FieldRule, FIELDS, PRESETS, resolveConfig } from "../algorithms/config.ts";
+import { makeTrainingEnv } from "../algorithms/training_env.ts";
+import { evalConfig } from "../algorithms/evaluate_checkpoint.ts";
+import { MaxAndSkip } from "../envs/wrappers/max_and_skip.ts";
+import { findWrapper } from "../envs/wrappers/wrapper.ts";
 
 Deno.test("train CLI: presets and flags named as in the seeds", () => {
   const c = parseTrainArgs([
@@ -43,6 +47,27 @@ Deno.test("train CLI: --a3g with its env groups", () => {
   const schedule = parseTrainArgs(["pong", "--lr-final", "5e-5", "--lr-anneal-frames", "1e6"]);
   assert.equal(schedule.lrFinal, 5e-5);
   assert.equal(schedule.lrAnnealFrames, 1e6);
+});
+
+Deno.test("train CLI: --max-pool-frames reaches the learners' envs and the checkpoint's evaluation", () => {
+  const pooled = (config: ReturnType<typeof resolveConfig>) => {
+    const env = makeTrainingEnv(config, 1);
+    try {
+      return findWrapper(env, MaxAndSkip)?.maxPoolFrames;
+    } finally {
+      env.close();
+    }
+  };
+  const last = parseTrainArgs(["pong", "--max-pool-frames", "1"]);
+  assert.equal(last.maxPoolFrames, 1);
+  assert.equal(pooled(last), 1, "the last raw frame alone");
+  assert.equal(pooled(parseTrainArgs(["pong"])), 3, "rl_a3c_pytorch's max over 3 by default");
+  assert.equal(evalConfig("pong", { maxPoolFrames: 1 }).maxPoolFrames, 1, "eval plays as trained");
+  assert.equal(evalConfig("pong", {}).maxPoolFrames, 3, "older checkpoints name none: 3");
+  assert.throws(
+    () => parseTrainArgs(["pong", "--max-pool-frames", "0"]),
+    /--max-pool-frames <n>.*'0' is invalid\. expected a positive integer/,
+  );
 });
 
 Deno.test("train CLI: an env id without a preset takes the defaults", () => {
