@@ -68,6 +68,13 @@ export interface TrainConfig {
   /** Frame skip applied to NoFrameskip Atari ids. */
   skipRate: number;
   /**
+   * Frame skip from `skipSwitchFrames` frames on (NoFrameskip Atari ids), or null to keep
+   * `skipRate` throughout. Workers and the evaluator rebuild their envs at the switch.
+   */
+  skipRateFinal: number | null;
+  /** Frames after which `skipRateFinal` replaces `skipRate`. */
+  skipSwitchFrames: number;
+  /**
    * Raw frames the max-pool of a NoFrameskip Atari id runs over at each agent step: 3 as
    * rl_a3c_pytorch, 2 as baselines, 1 for the last frame alone (what the registered `Pong-v4` and
    * `ALE/Pong-v5` show, which skip inside the emulator).
@@ -287,6 +294,17 @@ export const FIELDS: { readonly [K in keyof TrainConfig]: FieldSpec<TrainConfig[
   hiddenSize: { default: 256, help: "LSTM / hidden width", rule: positiveInteger },
   stackFrames: { default: 1, help: "frames stacked per observation", rule: positiveInteger },
   skipRate: { default: 4, help: "frame skip for NoFrameskip Atari ids", rule: positiveInteger },
+  skipRateFinal: {
+    default: null,
+    help: "frame skip from --skip-switch-frames frames on (none: --skip-rate throughout)",
+    rule: int({ min: 1, nullable: true }),
+  },
+  skipSwitchFrames: {
+    default: 50_000_000,
+    arg: "<n>",
+    help: "frames after which --skip-rate-final applies (default 50M)",
+    rule: num({ min: 0 }, { unit: "frames" }),
+  },
   maxPoolFrames: {
     default: 3,
     help: "raw frames max-pooled per agent step on NoFrameskip Atari ids (1: the last frame alone)",
@@ -624,6 +642,17 @@ export function learningRate(
   if (c.lrFinal === null) return c.lr;
   const f = Math.min(1, Math.max(0, frames) / c.lrAnnealFrames);
   return c.lr * (1 - f) + c.lrFinal * f;
+}
+
+/**
+ * The frame skip after `frames` frames: `skipRate`, and `skipRateFinal` (if set) from
+ * `skipSwitchFrames` frames on.
+ */
+export function skipRateAt(
+  c: Pick<TrainConfig, "skipRate" | "skipRateFinal" | "skipSwitchFrames">,
+  frames: number,
+): number {
+  return c.skipRateFinal !== null && frames >= c.skipSwitchFrames ? c.skipRateFinal : c.skipRate;
 }
 
 /**

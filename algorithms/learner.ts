@@ -321,6 +321,26 @@ export class Learner {
     this.#resets = new Float32Array(this.batch).fill(1);
   }
 
+  /**
+   * Plays `envs` from now on instead of the current ones (the same number; the old ones are
+   * closed): each starts a new episode, seeded with seed + b, with a zeroed LSTM state. Games in
+   * progress end unrecorded. Call it between updates (a frame-skip switch rebuilds the envs).
+   */
+  replaceEnvs(envs: Env[], seed: number): void {
+    if (envs.length !== this.batch) {
+      throw new RangeError(`Learner: replaceEnvs got ${envs.length} envs, expected ${this.batch}`);
+    }
+    envs.forEach((env, b) => {
+      this.envs[b].close();
+      this.envs[b] = findWrapper(env, RecordEpisodeStatistics)
+        ? env
+        : new RecordEpisodeStatistics(env);
+      this.#setObservation(b, this.envs[b].reset({ seed: seed + b }).observation);
+    });
+    this.#resets.fill(0);
+    this.#resetPending = true;
+  }
+
   #setObservation(b: number, obs: ArrayLike<number>): void {
     const size = this.backend.observationSize;
     if (obs.length !== size) {

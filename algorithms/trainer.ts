@@ -16,7 +16,7 @@ import { allFinite, CheckpointWriter } from "./checkpoint_writer.ts";
 import { RESTART_WINDOW_SECONDS, WorkerPool } from "./worker_pool.ts";
 import { learningRate, type TrainConfig } from "./config.ts";
 import { claimRunDirectory, runDirectory, type RunLock } from "./run_directory.ts";
-import { resolveModel } from "./training_env.ts";
+import { configAtFrames, framesPerStep, resolveModel } from "./training_env.ts";
 import { Cluster, parseClusterUrl } from "./cluster.ts";
 import { type RunServer, serveRun } from "../web/server.ts";
 import {
@@ -266,7 +266,8 @@ async function runTraining(
   const checkpoint = (snapshot: Float32Array, withOptimizer: boolean): Checkpoint => ({
     params: snapshot,
     layout: layout.slots,
-    config,
+    // the frame skip it was playing at, so that `deno task eval` plays it so
+    config: configAtFrames(config, total(COUNTER_FRAMES)),
     optimizer: withOptimizer ? optimizer.state() : undefined,
     counters: countersNow(),
     normalisation: sharedStatistics?.export(),
@@ -560,9 +561,18 @@ async function runTraining(
       entropy: losses?.entropy ?? null,
     };
   };
+  let framesPerStepNow = framesPerStep(configAtFrames(config, total(COUNTER_FRAMES)));
   const tick = setInterval(() => {
     logEpisodes();
     const now = performance.now(), frames = total(COUNTER_FRAMES);
+    const perStep = framesPerStep(configAtFrames(config, frames));
+    if (perStep !== framesPerStepNow) {
+      log(
+        `frame skip ${framesPerStepNow} → ${perStep} at ${si(frames)} frames (--skip-rate-final)`,
+      );
+      record({ type: "skip", time: seconds(), frames, skip_rate: perStep });
+      framesPerStepNow = perStep;
+    }
     fps = (frames - lastFrames) / ((now - lastTime) / 1000);
     lastFrames = frames;
     lastTime = now;
@@ -721,6 +731,8 @@ function clusterIdentity(
     "hiddenSize",
     "stackFrames",
     "skipRate",
+    "skipRateFinal",
+    "skipSwitchFrames",
     "maxPoolFrames",
     "maxEpisodeLength",
     "clipRewards",

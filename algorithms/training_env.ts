@@ -15,9 +15,19 @@ import {
   ConfigError,
   MODEL_NAMES,
   type ModelName,
+  skipRateAt,
   type TrainConfig,
   validateConfig,
 } from "./config.ts";
+
+/**
+ * The configuration as a run plays it after `frames` frames: with its frame skip switched to
+ * `skipRateFinal` once `skipSwitchFrames` frames are played (the same object while nothing changes).
+ */
+export function configAtFrames(config: TrainConfig, frames: number): TrainConfig {
+  const skipRate = skipRateAt(config, frames);
+  return skipRate === config.skipRate ? config : { ...config, skipRate };
+}
 
 /** Raw frames per agent step: the frame skip on NoFrameskip Atari ids, else 1. */
 export function framesPerStep(config: TrainConfig): number {

@@ -24,9 +24,9 @@ import { evaluatePolicy, playEpisode, type Policy } from "../envs/evaluate.ts";
 import { GpuPolicy } from "./a3g.ts";
 import { CpuPolicy, Learner } from "./learner.ts";
 import { attachOptimizer } from "./optimizers.ts";
-import { framesPerStep, makeTrainingEnv } from "./training_env.ts";
+import { configAtFrames, framesPerStep, makeTrainingEnv } from "./training_env.ts";
 import { RunningMeanStd } from "../envs/wrappers/running_mean_std.ts";
-import { learningRate } from "./config.ts";
+import { learningRate, type TrainConfig } from "./config.ts";
 import {
   CONTROL_STOP,
   CONTROL_VIEWERS,
@@ -49,12 +49,31 @@ function stopRequested(control: Int32Array): boolean {
   return Atomics.load(control, CONTROL_STOP) !== 0;
 }
 
-/** The run's env for this worker, normalising with the run's shared statistics (walkers). */
-function buildEnv(setup: WorkerSetup, seed: number): Env {
-  if (setup.normalisation === null) return makeTrainingEnv(setup.config, seed);
+/**
+ * The run's env for this worker as it plays with configuration `config` (the run's, its frame
+ * skip as of now), normalising with the run's shared statistics (walkers).
+ */
+function buildEnv(setup: WorkerSetup, seed: number, config = setup.config): Env {
+  if (setup.normalisation === null) return makeTrainingEnv(config, seed);
   const storage = new Float64Array(setup.normalisation);
   const rms = new RunningMeanStd((storage.length - 1) / 2, 1e-4, storage);
-  return makeTrainingEnv(setup.config, seed, rms);
+  return makeTrainingEnv(config, seed, rms);
+}
+
+/**
+ * The training frames of every slot (slot 0 holds a resumed run's; the evaluator's slot, after
+ * the workers', is left out): the clock of the learning-rate schedule and the frame-skip switch.
+ */
+function trainingFrames(setup: WorkerSetup): () => number {
+  const counters = new Float64Array(setup.counters);
+  const workers = setup.config.workers;
+  return () => {
+    let sum = 0;
+    for (let slot = 0; slot <= workers; slot++) {
+      sum += counters[slot * COUNTERS_PER_SLOT + COUNTER_FRAMES];
+    }
+    return sum;
+  };
 }
 
 function buildModel(setup: WorkerSetup, env: Env): ActorCritic {
@@ -84,12 +103,16 @@ function buildModel(setup: WorkerSetup, env: Env): ActorCritic {
 async function train(setup: WorkerSetup): Promise<void> {
   const { config, index } = setup;
   const { shared, control, optimizer, numSteps, reporter } = attach(setup);
+  const frames = trainingFrames(setup);
+  // the configuration as played at the start (a resumed run may be past its frame-skip switch)
+  const playing = configAtFrames(config, frames());
   const K = config.envsPerWorker;
   const groups = config.a3g ? config.envGroups : 1;
   // A restarted worker plays new episodes rather than the ones it played before its failure.
   const seedOf = (g: number) =>
     config.seed + (index * groups + g) * K + setup.restarts * RESTART_SEED_STRIDE;
-  const envsOf = (g: number) => Array.from({ length: K }, (_, b) => buildEnv(setup, seedOf(g) + b));
+  const envsOf = (g: number, as = playing) =>
+    Array.from({ length: K }, (_, b) => buildEnv(setup, seedOf(g) + b, as));
   let backend: GpuBackend | null = null;
   const learners: Learner[] = [];
   try {
@@ -113,24 +136,24 @@ async function train(setup: WorkerSetup): Promise<void> {
       const policy = new CpuPolicy(buildModel(setup, envs[0]), K);
       learners.push(new Learner(envs, policy, config, seedOf(0)));
     }
-    // The training frames of every slot (slot 0 holds a resumed run's; the evaluator's slot,
-    // after the workers', is left out): the learning-rate schedule's clock.
-    const counters = new Float64Array(setup.counters);
-    const frames = () => {
-      let sum = 0;
-      for (let slot = 0; slot <= config.workers; slot++) {
-        sum += counters[slot * COUNTERS_PER_SLOT + COUNTER_FRAMES];
-      }
-      return sum;
-    };
     let updates = 0;
-    await Promise.all(learners.map(async (learner) => {
+    await Promise.all(learners.map(async (learner, g) => {
+      let plays = playing;
       while (!stopRequested(control)) {
         if (setup.failAfterUpdates !== undefined && updates >= setup.failAfterUpdates) {
           throw new Error(`injected failure after ${updates} updates (test hook)`);
         }
-        optimizer.lr = learningRate(config, frames());
-        reporter.record(await learner.update(numSteps, optimizer, shared));
+        const now = frames();
+        optimizer.lr = learningRate(config, now);
+        const due = configAtFrames(config, now);
+        if (due.skipRate !== plays.skipRate) {
+          // the frame-skip switch (`--skip-rate-final`): this learner's envs are rebuilt at the
+          // new skip between two updates, and their games start anew
+          plays = due;
+          learner.replaceEnvs(envsOf(g, plays), seedOf(g));
+        }
+        const update = await learner.update(numSteps, optimizer, shared);
+        reporter.record(update, framesPerStep(plays));
         updates++;
       }
     }));
@@ -174,7 +197,9 @@ async function evaluate(setup: WorkerSetup): Promise<void> {
   const shared = new Float32Array(setup.params);
   const control = new Int32Array(setup.control);
   const seed = config.seed + 100_000 + setup.restarts * RESTART_SEED_STRIDE;
-  const env = buildEnv(setup, seed);
+  const frames = trainingFrames(setup);
+  let plays = configAtFrames(config, frames());
+  let env = buildEnv(setup, seed, plays);
   const model = buildModel(setup, env);
   const policy = greedyPolicy(model);
   const threshold = setup.solvedThreshold;
@@ -194,7 +219,17 @@ async function evaluate(setup: WorkerSetup): Promise<void> {
     ]);
   };
   const show = new ShowGame(setup, model, shared, control, sendFrame);
+  show.follow(plays);
   while (!stopRequested(control)) {
+    const due = configAtFrames(config, frames());
+    if (due.skipRate !== plays.skipRate) {
+      // the training switched its frame skip: the evaluator's games follow it
+      plays = due;
+      env.close();
+      env = buildEnv(setup, seed, plays);
+      first = true;
+      show.follow(plays);
+    }
     model.parameters.copyFrom(shared);
     const snapshot = Float32Array.from(model.parameters.data);
     const started = performance.now();
@@ -262,6 +297,7 @@ class ShowGame {
   #sendFrame: (from: Env) => void;
   #env: Env | null = null;
   #paceMs: number;
+  #plays: TrainConfig;
 
   constructor(
     setup: WorkerSetup,
@@ -276,7 +312,17 @@ class ShowGame {
     this.#shared = shared;
     this.#control = control;
     this.#sendFrame = sendFrame;
+    this.#plays = setup.config;
     this.#paceMs = Math.max(FRAME_INTERVAL_MS, (framesPerStep(setup.config) * 1000) / 60);
+  }
+
+  /** Plays at configuration `plays` from now on (the frame skip the training has reached). */
+  follow(plays: TrainConfig): void {
+    if (plays.skipRate === this.#plays.skipRate) return;
+    this.#plays = plays;
+    this.#paceMs = Math.max(FRAME_INTERVAL_MS, (framesPerStep(plays) * 1000) / 60);
+    this.#env?.close();
+    this.#env = null;
   }
 
   /** Waits `ms` (a stop request ends it at once), playing for an open page meanwhile. */
@@ -291,7 +337,11 @@ class ShowGame {
       }
       // a game for the page, paced step by step, left where it is when the wait ends (the next
       // one goes on with it: a reset after no game over only steps on)
-      const env = this.#env ??= buildEnv(this.#setup, this.#setup.config.seed + 200_000);
+      const env = this.#env ??= buildEnv(
+        this.#setup,
+        this.#setup.config.seed + 200_000,
+        this.#plays,
+      );
       this.#model.parameters.copyFrom(this.#shared);
       await playEpisode(env, this.#policy, {
         onStep: () => {

@@ -129,7 +129,7 @@ export class UpdateReporter {
    * @param worker the worker's index
    * @param counters the shared counters
    * @param slot the worker's slot
-   * @param framesPerStep raw frames per agent step
+   * @param framesPerStep raw frames per agent step (unless an update names its own)
    * @param post sends a message to the main isolate
    */
   constructor(
@@ -144,7 +144,7 @@ export class UpdateReporter {
     this.#slot = slot * COUNTERS_PER_SLOT;
   }
 
-  /** Records one update. */
+  /** Records one update, played at `framesPerStep` raw frames per agent step. */
   record(stats: {
     steps: number;
     policyLoss: number;
@@ -154,10 +154,10 @@ export class UpdateReporter {
     episodes: { reward: number; length: number }[];
     time?: UpdateTime;
     skipped?: boolean;
-  }): void {
+  }, framesPerStep = this.framesPerStep): void {
     const c = this.#counters, slot = this.#slot;
     c[slot + COUNTER_STEPS] += stats.steps;
-    c[slot + COUNTER_FRAMES] += stats.steps * this.framesPerStep;
+    c[slot + COUNTER_FRAMES] += stats.steps * framesPerStep;
     c[slot + COUNTER_UPDATES] += 1;
     c[slot + COUNTER_EPISODES] += stats.episodes.length;
     for (const e of stats.episodes) this.post({ type: "episode", worker: this.worker, ...e });

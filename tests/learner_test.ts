@@ -8,7 +8,7 @@ import { Parameters } from "../autograd/parameters.ts";
 import { Rng } from "../autograd/random.ts";
 import { noGrad, Tensor } from "../autograd/tensor.ts";
 import { a3cLoss } from "../algorithms/a3c.ts";
-import { learningRate, resolveConfig } from "../algorithms/config.ts";
+import { learningRate, resolveConfig, skipRateAt } from "../algorithms/config.ts";
 import { train } from "../algorithms/trainer.ts";
 import { readCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import {
@@ -21,7 +21,8 @@ import {
 import { Adam } from "../algorithms/optimizers.ts";
 import { assertClose } from "./_assert.ts";
 import { gae, nStepReturns } from "../algorithms/returns.ts";
-import { makeTrainingEnv } from "../algorithms/training_env.ts";
+import { configAtFrames, makeTrainingEnv } from "../algorithms/training_env.ts";
+import { evalConfig } from "../algorithms/evaluate_checkpoint.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
 import { mlp, smallAtari } from "../models/families.ts";
 import { makeEnv } from "../envs/registry.ts";
@@ -223,6 +224,107 @@ Deno.test("learner: K = 4 Pong envs on the CPU play T steps each and change the 
   assert.ok(shared.every(Number.isFinite));
   assert.ok(shared.some((p, i) => p !== before[i]));
   for (const env of envs) env.close();
+});
+
+/** Counts the steps of the env it wraps and whether it was closed. */
+class Counted extends Wrapper {
+  steps = 0;
+  closed = false;
+  override step(action: Action): StepResult {
+    this.steps++;
+    return super.step(action);
+  }
+  override close(): void {
+    this.closed = true;
+    super.close();
+  }
+}
+
+Deno.test("learner: replaceEnvs closes the old envs and plays the new ones from a fresh episode", async () => {
+  const config = resolveConfig("cartpole", { hiddenSize: 16 });
+  const definition = mlp({
+    observationShape: [4],
+    policy: { kind: "categorical", actions: 2 },
+    hiddenSize: 16,
+  });
+  const model = new ActorCritic(definition);
+  model.parameters.initialize(new Rng(1));
+  const shared = Float32Array.from(model.parameters.data);
+  const adam = new Adam(model.parameters.layout().slots, { lr: 1e-3, eps: 1e-8 }, {
+    shared: false,
+    size: model.parameters.size,
+  });
+  const old = [0, 1].map(() => new Counted(makeEnv("CartPole-v1")));
+  const learner = new Learner(old, new CpuPolicy(model, 2), config, 3);
+  await learner.update(4, adam, shared);
+  assert.deepEqual(old.map((e) => e.steps), [4, 4]);
+  const next = [0, 1].map(() => new Counted(makeEnv("CartPole-v1")));
+  learner.replaceEnvs(next, 7);
+  assert.deepEqual(old.map((e) => e.closed), [true, true], "the old envs are closed");
+  const stats = await learner.update(4, adam, shared);
+  assert.equal(stats.steps, 8);
+  assert.deepEqual(old.map((e) => e.steps), [4, 4], "the old envs are not stepped again");
+  assert.deepEqual(next.map((e) => e.steps), [4, 4], "the new envs are");
+  assert.throws(
+    () => learner.replaceEnvs([new Counted(makeEnv("CartPole-v1"))], 1),
+    /got 1 envs, expected 2/,
+  );
+  for (const env of next) env.close();
+});
+
+Deno.test("--skip-rate-final: a run switches its frame skip at --skip-switch-frames, and resumes past it", async () => {
+  const c = { skipRate: 4, skipRateFinal: 2, skipSwitchFrames: 1000 };
+  assert.equal(skipRateAt(c, 999), 4);
+  assert.equal(skipRateAt(c, 1000), 2);
+  assert.equal(skipRateAt({ ...c, skipRateFinal: null }, 1e9), 4);
+  const runDir = await Deno.makeTempDir();
+  try {
+    const config = resolveConfig("pong", {
+      workers: 1,
+      envsPerWorker: 2,
+      numSteps: 5,
+      hiddenSize: 16,
+      skipRateFinal: 2,
+      skipSwitchFrames: 400,
+      maxFrames: 1000,
+      evaluate: false,
+      runDir,
+    });
+    assert.equal(configAtFrames(config, 399), config, "nothing changes before the switch");
+    assert.equal(configAtFrames(config, 400).skipRate, 2);
+    const first = await train(config, { print: false });
+    assert.equal(first.reason, "max-frames", first.error ?? "");
+    // 10 updates of 5 steps × 2 envs × 4 frames reach 400; every later one is × 2 frames
+    assert.ok(first.updates > 10, `${first.updates} updates`);
+    assert.equal(first.frames, 400 + (first.updates - 10) * 5 * 2 * 2);
+    const records = (await Deno.readTextFile(`${runDir}/metrics.jsonl`)).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    const switched = records.filter((r) => r.type === "skip");
+    assert.equal(switched.length, 1);
+    assert.equal(switched[0].skip_rate, 2);
+    assert.ok(switched[0].frames >= 400);
+    const saved = await readCheckpoint(`${runDir}/latest`);
+    const savedConfig = saved.config as typeof config;
+    assert.equal(savedConfig.skipRate, 2, "the checkpoint names the skip it played at");
+    assert.equal(evalConfig("pong", savedConfig).skipRate, 2, "and eval plays it so");
+    const runConfig = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`));
+    assert.equal(runConfig.skipRate, 4);
+    assert.equal(runConfig.skipRateFinal, 2);
+    // resumed past the switch, the workers play at skip 2 from their first update
+    const second = await train(
+      { ...config, load: `${runDir}/latest`, maxFrames: first.frames + 200 },
+      { print: false },
+    );
+    assert.equal(second.reason, "max-frames", second.error ?? "");
+    assert.ok(second.updates > first.updates);
+    assert.equal(second.frames - first.frames, (second.updates - first.updates) * 5 * 2 * 2);
+  } finally {
+    await Deno.remove(runDir, { recursive: true });
+  }
+  assert.throws(
+    () => resolveConfig("pong", { skipRateFinal: 0 }),
+    /skip-rate-final: got 0, expected a positive integer \(or none\)/,
+  );
 });
 
 Deno.test("learner: a reset zeroes only that env's LSTM state, before its step", () => {
