@@ -240,6 +240,14 @@ async function runTraining(
         (config.maxMinutes !== null ? ` (--max-minutes ${config.maxMinutes} counts them)` : ""),
     );
   }
+  if (
+    framesPerStep(configAtFrames(config, counters.total(COUNTER_FRAMES))) !== framesPerStep(config)
+  ) {
+    log(
+      `frame skip ${config.skipRateFinal} from the start: the run is past --skip-switch-frames ` +
+        `${si(config.skipSwitchFrames)}`,
+    );
+  }
   await Deno.writeTextFile(`${runDir}/config.json`, JSON.stringify(config, null, 2) + "\n");
   const runLog = held.runLog = await RunLog.open(runDir, config);
   const record = (entry: Record<string, unknown>) => runLog.record(entry);

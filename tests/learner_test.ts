@@ -226,6 +226,24 @@ Deno.test("learner: K = 4 Pong envs on the CPU play T steps each and change the 
   for (const env of envs) env.close();
 });
 
+/** A CartPole `mlp` (hidden 16) with its shared parameters and a private Adam at rate `lr`. */
+function cartPoleSetup(lr: number) {
+  const config = resolveConfig("cartpole", { hiddenSize: 16 });
+  const definition = mlp({
+    observationShape: [4],
+    policy: { kind: "categorical", actions: 2 },
+    hiddenSize: 16,
+  });
+  const model = new ActorCritic(definition);
+  model.parameters.initialize(new Rng(1));
+  const shared = Float32Array.from(model.parameters.data);
+  const adam = new Adam(model.parameters.layout().slots, { lr, eps: 1e-8 }, {
+    shared: false,
+    size: model.parameters.size,
+  });
+  return { config, model, shared, adam };
+}
+
 /** Counts the steps of the env it wraps and whether it was closed. */
 class Counted extends Wrapper {
   steps = 0;
@@ -241,19 +259,7 @@ class Counted extends Wrapper {
 }
 
 Deno.test("learner: replaceEnvs closes the old envs and plays the new ones from a fresh episode", async () => {
-  const config = resolveConfig("cartpole", { hiddenSize: 16 });
-  const definition = mlp({
-    observationShape: [4],
-    policy: { kind: "categorical", actions: 2 },
-    hiddenSize: 16,
-  });
-  const model = new ActorCritic(definition);
-  model.parameters.initialize(new Rng(1));
-  const shared = Float32Array.from(model.parameters.data);
-  const adam = new Adam(model.parameters.layout().slots, { lr: 1e-3, eps: 1e-8 }, {
-    shared: false,
-    size: model.parameters.size,
-  });
+  const { config, model, shared, adam } = cartPoleSetup(1e-3);
   const old = [0, 1].map(() => new Counted(makeEnv("CartPole-v1")));
   const learner = new Learner(old, new CpuPolicy(model, 2), config, 3);
   await learner.update(4, adam, shared);
@@ -366,20 +372,8 @@ class PoisonedReward extends Wrapper {
 }
 
 Deno.test("learner: a NaN reward skips the update; nothing shared changes", async () => {
-  const config = resolveConfig("cartpole", { hiddenSize: 16 });
+  const { config, model, shared, adam } = cartPoleSetup(1e-2);
   const env = new PoisonedReward(makeEnv("CartPole-v1"), 3);
-  const definition = mlp({
-    observationShape: [4],
-    policy: { kind: "categorical", actions: 2 },
-    hiddenSize: 16,
-  });
-  const model = new ActorCritic(definition);
-  model.parameters.initialize(new Rng(1));
-  const shared = Float32Array.from(model.parameters.data);
-  const adam = new Adam(model.parameters.layout().slots, { lr: 1e-2, eps: 1e-8 }, {
-    shared: false,
-    size: model.parameters.size,
-  });
   const learner = new Learner([env], new CpuPolicy(model, 1), config, 2);
   const before = shared.slice(), state = JSON.stringify(adam.state());
   const poisoned = await learner.update(5, adam, shared);
