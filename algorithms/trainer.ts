@@ -240,9 +240,7 @@ async function runTraining(
         (config.maxMinutes !== null ? ` (--max-minutes ${config.maxMinutes} counts them)` : ""),
     );
   }
-  if (
-    framesPerStep(configAtFrames(config, counters.total(COUNTER_FRAMES))) !== framesPerStep(config)
-  ) {
+  if (configAtFrames(config, counters.total(COUNTER_FRAMES)) !== config) {
     log(
       `frame skip ${config.skipRateFinal} from the start: the run is past --skip-switch-frames ` +
         `${si(config.skipSwitchFrames)}`,

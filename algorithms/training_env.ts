@@ -20,19 +20,25 @@ import {
   validateConfig,
 } from "./config.ts";
 
+/** Whether the run's env takes the frame skip: the NoFrameskip Atari ids. */
+function skipsFrames(config: TrainConfig): boolean {
+  const spec = envSpec(config.env);
+  return isAtari(spec.id) && spec.id.includes("NoFrameskip");
+}
+
 /**
  * The configuration as a run plays it after `frames` frames: with its frame skip switched to
- * `skipRateFinal` once `skipSwitchFrames` frames are played (the same object while nothing changes).
+ * `skipRateFinal` once `skipSwitchFrames` frames are played, on the envs that take a skip (the
+ * same object while nothing changes).
  */
 export function configAtFrames(config: TrainConfig, frames: number): TrainConfig {
   const skipRate = skipRateAt(config, frames);
-  return skipRate === config.skipRate ? config : { ...config, skipRate };
+  return skipRate === config.skipRate || !skipsFrames(config) ? config : { ...config, skipRate };
 }
 
 /** Raw frames per agent step: the frame skip on NoFrameskip Atari ids, else 1. */
 export function framesPerStep(config: TrainConfig): number {
-  const spec = envSpec(config.env);
-  return isAtari(spec.id) && spec.id.includes("NoFrameskip") ? config.skipRate : 1;
+  return skipsFrames(config) ? config.skipRate : 1;
 }
 
 /**

@@ -298,6 +298,8 @@ Deno.test("--skip-rate-final: a run switches its frame skip at --skip-switch-fra
     });
     assert.equal(configAtFrames(config, 399), config, "nothing changes before the switch");
     assert.equal(configAtFrames(config, 400).skipRate, 2);
+    const cartpole = resolveConfig("cartpole", { skipRateFinal: 2, skipSwitchFrames: 0 });
+    assert.equal(configAtFrames(cartpole, 1e6), cartpole, "an env without a frame skip: no switch");
     const first = await train(config, { print: false });
     assert.equal(first.reason, "max-frames", first.error ?? "");
     // 10 updates of 5 steps × 2 envs × 4 frames reach 400; every later one is × 2 frames
