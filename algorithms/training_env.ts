@@ -5,6 +5,7 @@
  * @module
  */
 import type { Env } from "../envs/core.ts";
+import { meanFrameskip } from "../envs/atari/mod.ts";
 import { isAtari, makePipelineEnv } from "../envs/pipeline.ts";
 import { envSpec } from "../envs/registry.ts";
 import type { RunningMeanStd } from "../envs/wrappers/running_mean_std.ts";
@@ -36,9 +37,12 @@ export function configAtFrames(config: TrainConfig, frames: number): TrainConfig
   return skipRate === config.skipRate || !skipsFrames(config) ? config : { ...config, skipRate };
 }
 
-/** Raw frames per agent step: the frame skip on NoFrameskip Atari ids, else 1. */
+/**
+ * Raw frames per agent step: the frame skip on NoFrameskip Atari ids, the registered one on the
+ * other Atari ids (its mean, 3, where it is drawn from 2–4 each step), else 1.
+ */
 export function framesPerStep(config: TrainConfig): number {
-  return skipsFrames(config) ? config.skipRate : 1;
+  return skipsFrames(config) ? config.skipRate : meanFrameskip(envSpec(config.env).id) ?? 1;
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 import { Adam } from "../algorithms/optimizers.ts";
 import { assertClose } from "./_assert.ts";
 import { gae, nStepReturns } from "../algorithms/returns.ts";
-import { configAtFrames, makeTrainingEnv } from "../algorithms/training_env.ts";
+import { configAtFrames, framesPerStep, makeTrainingEnv } from "../algorithms/training_env.ts";
 import { evalConfig } from "../algorithms/evaluate_checkpoint.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
 import { mlp, smallAtari } from "../models/families.ts";
@@ -276,6 +276,29 @@ Deno.test("learner: replaceEnvs closes the old envs and plays the new ones from 
     /got 1 envs, expected 2/,
   );
   for (const env of next) env.close();
+});
+
+Deno.test("framesPerStep: the skip on NoFrameskip ids, the registered one (its mean) on the others", () => {
+  const pong = resolveConfig("pong");
+  assert.equal(framesPerStep(pong), 4);
+  assert.equal(framesPerStep({ ...pong, skipRate: 2 }), 2);
+  assert.equal(framesPerStep({ ...pong, env: "ALE/Pong-v5" }), 4);
+  assert.equal(framesPerStep({ ...pong, env: "BreakoutDeterministic-v4" }), 4);
+  assert.equal(framesPerStep(resolveConfig("cartpole")), 1);
+  const v4 = { ...pong, env: "Pong-v4" };
+  assert.equal(framesPerStep(v4), 3);
+  // the mean is the one the env plays: the emulator's own frame counter over 3,000 steps
+  const env = makeEnv("Pong-v4");
+  let steps = 0, frames = 0;
+  env.reset({ seed: 3 });
+  while (steps < 3000) {
+    const result = env.step(steps % 6);
+    steps++;
+    frames = result.info.frame_number as number;
+    if (result.terminated || result.truncated) env.reset();
+  }
+  env.close();
+  assert.ok(Math.abs(frames / steps - framesPerStep(v4)) < 0.05, `${frames / steps} frames a step`);
 });
 
 Deno.test("--skip-rate-final: a run switches its frame skip at --skip-switch-frames, and resumes past it", async () => {
