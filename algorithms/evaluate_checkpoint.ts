@@ -15,7 +15,7 @@
 import { Parameters } from "../autograd/parameters.ts";
 import { greedyAction, greedyPolicy } from "./a3c.ts";
 import { evaluatePolicy, type Policy, summarize } from "../envs/evaluate.ts";
-import { resolveConfig, type TrainConfig } from "./config.ts";
+import { DEFAULTS, resolveConfig, type TrainConfig } from "./config.ts";
 import { observationStatistics } from "../envs/pipeline.ts";
 import { makeTrainingEnv, resolveModel } from "./training_env.ts";
 import type { RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
@@ -84,7 +84,8 @@ export function evalConfig(name: string, saved: Partial<TrainConfig>): TrainConf
     hiddenSize: saved.hiddenSize,
     stackFrames: saved.stackFrames,
     skipRate: saved.skipRate,
-    maxPoolFrames: saved.maxPoolFrames,
+    // checkpoints from before the field pooled rl_a3c_pytorch's 3 frames, whatever the preset
+    maxPoolFrames: saved.maxPoolFrames ?? DEFAULTS.maxPoolFrames,
     maxEpisodeLength: saved.maxEpisodeLength,
   });
   return config.model === "auto" ? resolveModel(config) : config;

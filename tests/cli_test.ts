@@ -61,7 +61,9 @@ Deno.test("train CLI: --max-pool-frames reaches the learners' envs and the check
   const last = parseTrainArgs(["pong", "--max-pool-frames", "1"]);
   assert.equal(last.maxPoolFrames, 1);
   assert.equal(pooled(last), 1, "the last raw frame alone");
-  assert.equal(pooled(parseTrainArgs(["pong"])), 3, "rl_a3c_pytorch's max over 3 by default");
+  assert.equal(pooled(parseTrainArgs(["pong"])), 1, "the pong preset: the last frame alone");
+  assert.equal(pooled(parseTrainArgs(["pong", "--max-pool-frames", "3"])), 3);
+  assert.equal(pooled(parseTrainArgs(["breakout"])), 3, "rl_a3c_pytorch's max over 3 by default");
   assert.equal(evalConfig("pong", { maxPoolFrames: 1 }).maxPoolFrames, 1, "eval plays as trained");
   assert.equal(evalConfig("pong", {}).maxPoolFrames, 3, "older checkpoints name none: 3");
   assert.throws(
