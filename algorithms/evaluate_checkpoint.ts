@@ -17,7 +17,7 @@ import { greedyAction, greedyPolicy } from "./a3c.ts";
 import { evaluatePolicy, type Policy, summarize } from "../envs/evaluate.ts";
 import { DEFAULTS, resolveConfig, type TrainConfig } from "./config.ts";
 import { observationStatistics } from "../envs/pipeline.ts";
-import { makeTrainingEnv, resolveModel } from "./training_env.ts";
+import { makeTrainingEnv, resolveModel, showsLastFrame } from "./training_env.ts";
 import type { RunningMeanStdState } from "../envs/wrappers/running_mean_std.ts";
 import type { Env } from "../envs/core.ts";
 import { recordEpisodeGif, type RecordEpisodeResult } from "../io/gif.ts";
@@ -84,8 +84,11 @@ export function evalConfig(name: string, saved: Partial<TrainConfig>): TrainConf
     hiddenSize: saved.hiddenSize,
     stackFrames: saved.stackFrames,
     skipRate: saved.skipRate,
-    // checkpoints from before the field pooled rl_a3c_pytorch's 3 frames, whatever the preset
-    maxPoolFrames: saved.maxPoolFrames ?? DEFAULTS.maxPoolFrames,
+    // a model trained on an emulator-side skip saw the last frame; checkpoints from before the
+    // field pooled rl_a3c_pytorch's 3 frames, whatever the preset
+    maxPoolFrames: saved.env !== undefined && showsLastFrame(saved.env)
+      ? 1
+      : saved.maxPoolFrames ?? DEFAULTS.maxPoolFrames,
     maxEpisodeLength: saved.maxEpisodeLength,
   });
   return config.model === "auto" ? resolveModel(config) : config;

@@ -28,6 +28,15 @@ function skipsFrames(config: TrainConfig): boolean {
 }
 
 /**
+ * Whether env `id` is an Atari id that skips frames inside the emulator (Pong-v4, ALE/Pong-v5):
+ * a model trained on it saw the last frame of each step alone, whatever `maxPoolFrames` says.
+ */
+export function showsLastFrame(id: string): boolean {
+  const spec = envSpec(id);
+  return isAtari(spec.id) && !spec.id.includes("NoFrameskip");
+}
+
+/**
  * The configuration as a run plays it after `frames` frames: with its frame skip switched to
  * `skipRateFinal` once `skipSwitchFrames` frames are played, on the envs that take a skip (the
  * same object while nothing changes).

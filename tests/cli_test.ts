@@ -66,6 +66,14 @@ Deno.test("train CLI: --max-pool-frames reaches the learners' envs and the check
   assert.equal(pooled(parseTrainArgs(["breakout"])), 3, "rl_a3c_pytorch's max over 3 by default");
   assert.equal(evalConfig("pong", { maxPoolFrames: 1 }).maxPoolFrames, 1, "eval plays as trained");
   assert.equal(evalConfig("pong", {}).maxPoolFrames, 3, "older checkpoints name none: 3");
+  const registered = parseTrainArgs(["ALE/Pong-v5", "--model", "small"]);
+  assert.equal(registered.maxPoolFrames, 3, "the default, which the emulator-side skip ignores");
+  assert.equal(pooled(registered), undefined, "no max-pool in the chain: the last frame");
+  assert.equal(
+    evalConfig("pong", registered).maxPoolFrames,
+    1,
+    "a model trained on ALE/Pong-v5 plays PongNoFrameskip-v4 on the last frame, as it saw",
+  );
   assert.throws(
     () => parseTrainArgs(["pong", "--max-pool-frames", "0"]),
     /--max-pool-frames <n>.*'0' is invalid\. expected a positive integer/,
