@@ -6,7 +6,7 @@
  */
 import type { Env } from "../envs/core.ts";
 import { meanFrameskip } from "../envs/atari/mod.ts";
-import { isAtari, makePipelineEnv } from "../envs/pipeline.ts";
+import { makePipelineEnv } from "../envs/pipeline.ts";
 import { envSpec } from "../envs/registry.ts";
 import type { RunningMeanStd } from "../envs/wrappers/running_mean_std.ts";
 import { ActorCritic } from "../models/actor_critic.ts";
@@ -23,8 +23,7 @@ import {
 
 /** Whether the run's env takes the frame skip: the NoFrameskip Atari ids. */
 function skipsFrames(config: TrainConfig): boolean {
-  const spec = envSpec(config.env);
-  return isAtari(spec.id) && spec.id.includes("NoFrameskip");
+  return meanFrameskip(envSpec(config.env).id) === 1;
 }
 
 /**
@@ -32,8 +31,7 @@ function skipsFrames(config: TrainConfig): boolean {
  * a model trained on it saw the last frame of each step alone, whatever `maxPoolFrames` says.
  */
 export function showsLastFrame(id: string): boolean {
-  const spec = envSpec(id);
-  return isAtari(spec.id) && !spec.id.includes("NoFrameskip");
+  return (meanFrameskip(envSpec(id).id) ?? 1) > 1;
 }
 
 /**

@@ -104,13 +104,18 @@ export const atariEnvSpecs: EnvSpec[] = [
   ...specs("Breakout", () => new Breakout(), "breakout"),
 ];
 
+/** The registry entry of an Atari id or alias. */
+function atariSpec(id: string): EnvSpec | undefined {
+  return atariEnvSpecs.find((s) => s.id === id || s.aliases?.includes(id));
+}
+
 /**
  * Emulated frames one step of a registered Atari id plays, on average: 1 for NoFrameskip ids, 4
  * for Deterministic and v5 ids, 3 for v0 and v4 ids (2, 3 or 4 at random each step); undefined
  * for an id that is not an Atari one. Aliases are accepted.
  */
 export function meanFrameskip(id: string): number | undefined {
-  const spec = atariEnvSpecs.find((s) => s.id === id || s.aliases?.includes(id));
+  const spec = atariSpec(id);
   if (spec === undefined) return undefined;
   const variant = VARIANTS.find((v) => spec.id.endsWith(v.suffix))!;
   const skip = variant.defaults.frameskip as number | [number, number];
@@ -119,7 +124,7 @@ export function meanFrameskip(id: string): number | undefined {
 
 /** Makes an Atari env by id (`PongNoFrameskip-v4`, `ALE/Breakout-v5`, `pong`, ...). */
 export function makeAtari(id: string, options: Record<string, unknown> = {}): AtariEnv {
-  const spec = atariEnvSpecs.find((s) => s.id === id || s.aliases?.includes(id));
+  const spec = atariSpec(id);
   if (!spec) {
     const known = atariEnvSpecs.flatMap((s) => [s.id, ...(s.aliases ?? [])]);
     throw new EnvError(`makeAtari: unknown id "${id}"; expected one of ${known.join(", ")}`);
