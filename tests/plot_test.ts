@@ -207,8 +207,14 @@ Deno.test("plot: phase times of the workers and the evaluator's playing time are
     optimizer: 10,
     wall: 200,
     evalSeconds: 0.5,
-    elapsed: 4,
+    elapsed: 3,
   });
+  // a run resumed into a new directory: its file starts at the training seconds it had
+  const resumed = parseMetrics(
+    lines.map((l) => JSON.stringify({ ...l, time: l.time + 15000 })).join("\n") + "\n",
+    "m.jsonl",
+  );
+  assert.equal(resumed.time?.elapsed, 3);
   const older = parseMetrics(JSON.stringify(lines[3]) + "\n", "m.jsonl");
   assert.equal(older.time, null);
 });

@@ -91,6 +91,7 @@ export function parseMetrics(text: string, path: string): RunMetrics {
     elapsed: 0,
   };
   let timed = false;
+  let first = Infinity, last = -Infinity;
   let truncatedLastLine = false;
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n].trim();
@@ -113,7 +114,11 @@ export function parseMetrics(text: string, path: string): RunMetrics {
       throw new PlotError(`${path} line ${n + 1}: expected a "type" field, got ${clip(line)}`);
     }
     entries++;
-    if (typeof e.time === "number") time.elapsed = Math.max(time.elapsed, e.time);
+    if (typeof e.time === "number") {
+      // a run resumed into a new directory starts its file at the training seconds it had
+      first = Math.min(first, e.time);
+      last = Math.max(last, e.time);
+    }
     if (e.type === "losses" && typeof e.time_ms === "object" && e.time_ms !== null) {
       const t = e.time_ms as Record<string, unknown>;
       for (const k of ["act", "env", "learn", "optimizer", "wall"] as const) {
@@ -176,7 +181,7 @@ export function parseMetrics(text: string, path: string): RunMetrics {
     // Recomputed over the whole file: the evaluator's own mean restarts when a run is resumed.
     eval: evalRaw.map(({ recorded: _recorded, ...p }, i) => ({ ...p, mean100: evalMeans[i] })),
     endReason,
-    time: timed ? time : null,
+    time: timed ? { ...time, elapsed: last > first ? last - first : 0 } : null,
     truncatedLastLine,
   };
 }
