@@ -474,9 +474,15 @@ async function runTraining(
     "SIGTERM",
     "SIGHUP",
   ];
+  // A terminal's Ctrl-C reaches the whole process group, and `deno task` forwards it to the script
+  // as well: one press arrives twice within milliseconds. A repeat that soon is the same press.
+  const SAME_PRESS_MS = 500;
   let signalsSeen = 0;
+  let firstSignalAt = 0;
   const onSignal = (signal: StopSignal) => () => {
+    if (signalsSeen > 0 && performance.now() - firstSignalAt < SAME_PRESS_MS) return;
     signalsSeen++;
+    if (signalsSeen === 1) firstSignalAt = performance.now();
     if (signalsSeen > 1) {
       if (!options.secondSignalExits) return;
       console.error(`\n${signal} again: exiting now; the last checkpoint stays`);

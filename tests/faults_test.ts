@@ -173,7 +173,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
   });
 }
 
-Deno.test("train: a second signal exits at once and leaves a checkpoint that loads", async () => {
+Deno.test("train: two signals at once stop the run with its exit code and leave a checkpoint that loads", async () => {
   await withTempDir(async (dir) => {
     const run = `${dir}/run`;
     const child = trainChild([...quick, "--save-every", "0.5", "--run-dir", run]);
