@@ -186,6 +186,23 @@ Deno.test("train: two signals at once stop the run with its exit code and leave 
   });
 });
 
+Deno.test("train: a second signal later than half a second exits at once, leaving the last checkpoint", async () => {
+  await withTempDir(async (dir) => {
+    const run = `${dir}/run`;
+    // long Pong rollouts: the clean stop waits for the update under way, seconds away
+    const args = ["pong", "--workers", "1", "--num-steps", "400", "--max-frames", "1e9"];
+    const child = trainChild([...args, "--save-every", "0.5", "--run-dir", run]);
+    await waitForRun(run, 2, true);
+    child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 143);
+    const stderr = await new Response(child.stderr).text();
+    assert.match(stderr, /SIGTERM again: exiting now; the last checkpoint stays/);
+    await readCheckpoint(`${run}/latest`);
+  });
+});
+
 Deno.test("train: one trainer per run directory, and a new run never writes over an old one", async () => {
   await withTempDir(async (dir) => {
     const run = `${dir}/run`;
