@@ -186,7 +186,7 @@ function attach(setup: WorkerSetup) {
       post,
       () => ({
         heap: Deno.memoryUsage().heapUsed,
-        wasm: wasmGemm()?.memory.buffer.byteLength ?? 0,
+        wasm: wasmGemm()?.usedBytes ?? 0,
       }),
     ),
   };

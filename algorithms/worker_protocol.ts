@@ -77,7 +77,7 @@ export type WorkerMessage =
     skipped: number;
     /** Milliseconds since the last stats message: wall time, and each phase of the updates. */
     time: UpdateTime & { wall: number };
-    /** Bytes of this worker's JavaScript heap and of its WebAssembly memory, when sampled. */
+    /** Bytes of this worker's JavaScript heap and of its WebAssembly memory in use, when sampled. */
     memory?: { heap: number; wasm: number };
   }
   | {

@@ -221,7 +221,16 @@ Deno.test("wasm SIMD kernels: module validates, both FMA variants and resident o
   const sWant = naive(false, false, 8, 16, 64, sa, sb);
   for (let i = 0; i < 8 * 16; i++) assert.ok(Math.abs(sc[i] - sWant[i]) < 1e-4);
   assert.ok(!shared.owns(new Float32Array(4)));
-  assert.ok(wasmGemm()!.memory.buffer instanceof SharedArrayBuffer);
+  // The isolate's instance reserves its memory whole, non-shared (copies into and out of a
+  // SharedArrayBuffer run about 4× slower), and a product needing scratch does not grow it: views
+  // from its `alloc` stay valid and in use.
+  const isolate = wasmGemm()!;
+  assert.ok(!(isolate.memory.buffer instanceof SharedArrayBuffer));
+  const kept = isolate.alloc(16), before = isolate.memory.buffer;
+  isolate.gemm(false, false, 128, 128, 256, big, big, new Float32Array(128 * 128));
+  assert.equal(isolate.memory.buffer, before);
+  assert.ok(isolate.owns(kept) && kept.length === 16);
+  assert.ok(isolate.usedBytes >= kept.byteOffset + 64);
   // Scratch slots: the same slot returns the same memory until a longer request moves it; other
   // slots and later allocations do not overlap it.
   const s0 = shared.scratch(0, 100), s1 = shared.scratch(1, 50);

@@ -49,10 +49,16 @@
  * - `new WebAssembly.Memory({ initial, maximum, shared: true })` gives a `SharedArrayBuffer`
  *   buffer; the module must import it with the shared limits flag and a maximum. A shared memory
  *   grows in place: views made before growth stay valid (with their old length), whereas growing
- *   a non-shared memory detaches every view. `wasmGemm()` therefore uses a shared memory, and a
- *   worker can keep its local parameter vector in it (`wasmGemm()?.alloc(n)`, synced from the
- *   Hogwild `SharedArrayBuffer` with one `set()`): `lstmCell` at batch 1 then runs 1.6–2× faster
- *   (288→256: 300 → 190 µs; 1024→512: 2.0 → 1.0 ms) because the weights are read in place.
+ *   a non-shared memory detaches every view. A worker keeps its local parameter vector in the
+ *   memory (`wasmGemm()?.alloc(n)`, synced from the Hogwild `SharedArrayBuffer` with one `set()`):
+ *   `lstmCell` at batch 1 then runs 1.6–2× faster (288→256: 300 → 190 µs; 1024→512: 2.0 → 1.0 ms)
+ *   because the weights are read in place. Such views must outlive any growth, which a shared
+ *   memory allowed; but `TypedArray.prototype.set` into or out of a `SharedArrayBuffer` copies
+ *   about 4× slower than between ordinary buffers (0.71 against 0.18 ns a float on the AMD EPYC),
+ *   and a learner copies every activation and gradient of its convolutions and ELUs through the
+ *   memory. `wasmGemm()` therefore reserves the whole 2 GiB as a non-shared memory at the start
+ *   (address space only: pages cost memory when first written) and never grows it: the batched
+ *   Pong learner (K = 8) then trains 8–9 % faster than with the shared memory.
  *   Instantiating a worker against one memory shared by all workers (so the Hogwild parameters
  *   themselves live in wasm memory) would also work but needs an allocator that gives each worker
  *   its own scratch region; not done.
@@ -405,9 +411,10 @@ function ntBody(relaxed: boolean): number[] {
 // reduction (x = k·ln 2 + r, |r| ≤ ½ln 2), a degree-6 Taylor polynomial r·P(r) (relative error
 // below 2e-7 there) and 2^k built from its exponent bits: 2^k·(r·P(r)) + (2^k − 1). Inputs below
 // −87 are clamped (e^−87 is below float32's normal range, so the result is −α either way).
-// Parameters: x, y (byte offsets), n (floats, a multiple of 4), α.
-const [EX, EY, EN, EALPHA] = [0, 1, 2, 3];
-const [EV, ENEG, EKF, ER, EQ, ES] = [4, 5, 6, 7, 8, 9];
+// It also writes the derivative d = 1 where x > 0, y + α (= α·eˣ) elsewhere, for the backward.
+// Parameters: x, y, d (byte offsets), n (floats, a multiple of 4), α.
+const [EX, EY, ED, EN, EALPHA] = [0, 1, 2, 3, 4];
+const [EV, ENEG, EKF, ER, EQ, ES] = [5, 6, 7, 8, 9, 10];
 
 function f32x4Const(v: number): number[] {
   const bytes = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
@@ -426,6 +433,8 @@ function eluBody(): number[] {
     truncSat: op.simd(0xf8), // i32x4.trunc_sat_f32x4_s
     i32Add: op.simd(0xae),
     i32Shl: op.simd(0xab),
+    gt: op.simd(0x44), // f32x4.gt
+    bitselect: op.simd(0x52), // v128.bitselect
   };
   // q = r·(1 + r·(1/2 + r·(1/6 + r·(1/24 + r·(1/120 + r/720)))))
   const coefficients = [1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1];
@@ -472,7 +481,7 @@ function eluBody(): number[] {
     ...op.i32(23),
     ...f.i32Shl,
     ...op.set(ES),
-    // y = max(v, 0) + α·(s·q + (s − 1))
+    // y = max(v, 0) + α·(s·q + (s − 1)), kept in EQ for the derivative
     ...op.get(EY),
     ...op.get(EV),
     ...v128Zero,
@@ -488,9 +497,23 @@ function eluBody(): number[] {
     ...f.splat,
     ...f.mul,
     ...f.add,
+    ...op.tee(EQ),
+    ...v128Store(0),
+    // d = v > 0 ? 1 : y + α
+    ...op.get(ED),
+    ...f32x4Const(1),
+    ...op.get(EQ),
+    ...op.get(EALPHA),
+    ...f.splat,
+    ...f.add,
+    ...op.get(EV),
+    ...v128Zero,
+    ...f.gt,
+    ...f.bitselect,
     ...v128Store(0),
     ...addTo(EX, op.i32(16)),
     ...addTo(EY, op.i32(16)),
+    ...addTo(ED, op.i32(16)),
   ];
   // for (n /= 4; n != 0; n--) { body }
   return [
@@ -751,7 +774,7 @@ export function gemmModuleBytes(relaxed: boolean, shared: boolean, maxPages = 32
     ...section(1, [
       3,
       ...[0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 0],
-      ...[0x60, 4, I32, I32, I32, F32, 0],
+      ...[0x60, 5, I32, I32, I32, I32, F32, 0],
       ...[0x60, 14, ...new Array(14).fill(I32), 0],
     ]),
     ...section(2, [1, ...utf8("env"), ...utf8("memory"), 0x02, ...memLimits]),
@@ -806,7 +829,10 @@ export interface WasmGemmOptions {
   relaxed?: boolean;
   /** Back the memory with a `SharedArrayBuffer` (default false). */
   shared?: boolean;
-  /** Initial memory in bytes (default 16 MiB); it grows on demand. */
+  /**
+   * Initial memory in bytes (default 16 MiB); it grows on demand, up to 2 GiB (growing a
+   * non-shared memory detaches every view of it, `alloc`'s included).
+   */
   initialBytes?: number;
 }
 
@@ -854,7 +880,7 @@ type ColKernel = (
 ) => void;
 
 /** `scratch` slots of `elu` (the convolutions use 0–5). */
-const SLOT_ELU_IN = 8, SLOT_ELU_OUT = 9;
+const SLOT_ELU_IN = 8, SLOT_ELU_OUT = 9, SLOT_ELU_DERIVATIVE = 12;
 /** `scratch` slots of the batch-1 product with resident weights. */
 const SLOT_VECTOR = 10, SLOT_VECTOR_OUT = 11;
 
@@ -869,11 +895,13 @@ export class WasmGemm {
   readonly relaxed: boolean;
   private readonly nn: Kernel;
   private readonly nt: Kernel;
-  private readonly eluKernel: (x: number, y: number, n: number, alpha: number) => void;
+  private readonly eluKernel: (x: number, y: number, d: number, n: number, alpha: number) => void;
   private readonly im2colKernel: ColKernel;
   private readonly col2imKernel: ColKernel;
   /** Bytes handed out by `alloc` (scratch for copies lives above). */
   private top = 0;
+  /** The most bytes of the memory any call has used (`alloc`, scratch and copies). */
+  #highWater = 0;
   private heap: Float32Array;
   /** Every buffer object this memory has had (a shared memory's old ones stay valid). */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
@@ -894,7 +922,7 @@ export class WasmGemm {
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.nn = instance.exports.gemm_nn as Kernel;
     this.nt = instance.exports.gemm_nt as Kernel;
-    this.eluKernel = instance.exports.elu as (x: number, y: number, n: number, a: number) => void;
+    this.eluKernel = instance.exports.elu as WasmGemm["eluKernel"];
     this.im2colKernel = instance.exports.im2col as ColKernel;
     this.col2imKernel = instance.exports.col2im as ColKernel;
     this.heap = new Float32Array(this.memory.buffer);
@@ -906,7 +934,13 @@ export class WasmGemm {
     return this.buffers.has(x.buffer) && x.buffer.byteLength > 0;
   }
 
+  /** The most bytes of the memory used so far, by `alloc`, `scratch` and the products' copies. */
+  get usedBytes(): number {
+    return this.#highWater;
+  }
+
   private ensure(bytes: number): Float32Array {
+    if (bytes > this.#highWater) this.#highWater = bytes;
     const have = this.memory.buffer.byteLength;
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
     if (this.heap.buffer !== this.memory.buffer || this.heap.length * 4 !== have) {
@@ -967,14 +1001,17 @@ export class WasmGemm {
 
   /**
    * ELU of `x` into `out` (same length, any `Float32Array`s): `x` for x > 0, α(eˣ − 1) otherwise,
-   * four lanes at a time through scratch memory (relative error below 5e-7 against float64).
+   * four lanes at a time through scratch memory (relative error below 5e-7 against float64). With
+   * `derivative`, also its derivative there: 1 for x > 0, α·eˣ (= out + α) otherwise.
    */
-  elu(x: Float32Array, out: Float32Array, alpha = 1): void {
+  elu(x: Float32Array, out: Float32Array, alpha = 1, derivative?: Float32Array): void {
     const n = x.length, padded = (n + 3) & ~3;
     const xin = this.scratch(SLOT_ELU_IN, padded), yout = this.scratch(SLOT_ELU_OUT, padded);
+    const dout = this.scratch(SLOT_ELU_DERIVATIVE, padded);
     xin.set(x);
-    this.eluKernel(xin.byteOffset, yout.byteOffset, padded, alpha);
+    this.eluKernel(xin.byteOffset, yout.byteOffset, dout.byteOffset, padded, alpha);
     out.set(n === padded ? yout : yout.subarray(0, n));
+    derivative?.set(n === padded ? dout : dout.subarray(0, n));
   }
 
   /**
@@ -1145,16 +1182,26 @@ function copyRows(
   }
 }
 
-let shared: WasmGemm | null | undefined;
+let instance: WasmGemm | null | undefined;
 
 /**
  * The isolate's `WasmGemm` (the one `gemm` uses), created on first call; null when the runtime
- * lacks wasm SIMD. Its memory is shared (`SharedArrayBuffer`-backed), so views from its `alloc`
- * stay valid when later products grow it: a worker can keep its local copy of the parameters
- * there (`wasmGemm()?.alloc(size)`), and `gemm` then reads the weights in place instead of copying
- * them on every call.
+ * lacks wasm SIMD. Its memory is non-shared and reserved whole at the start (2 GiB of address
+ * space, less where the system refuses that much; pages cost memory only once written), so it
+ * never grows and views from its `alloc` stay valid: a worker can keep its local copy of the
+ * parameters there (`wasmGemm()?.alloc(size)`), and `gemm` then reads the weights in place
+ * instead of copying them on every call.
  */
 export function wasmGemm(): WasmGemm | null {
-  if (shared === undefined) shared = simdSupported() ? new WasmGemm({ shared: true }) : null;
-  return shared;
+  if (instance !== undefined) return instance;
+  instance = null;
+  if (!simdSupported()) return instance;
+  for (let bytes = MAX_BYTES; bytes >= 64 << 20; bytes /= 2) {
+    try {
+      return instance = new WasmGemm({ initialBytes: bytes });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+    }
+  }
+  return instance = new WasmGemm({ shared: true });
 }
