@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { gemm } from "./backends/cpu/gemm.ts";
 
 /** Element type of a tensor. Training runs in float32; float64 exists for gradient checks. */
 export type DType = "float32" | "float64";
@@ -236,6 +237,62 @@ export function tapeOf(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+/** Products `target += Gᵀ·X` waiting for the end of the backward pass, by target. */
+type Deferred = Map<
+  FloatArray,
+  { m: number; n: number; parts: [FloatArray, FloatArray, number][] }
+>;
+
+/** The running backward pass's deferred products (null outside one). */
+let deferred: Deferred | null = null;
+
+/**
+ * `leaf`'s gradient `+= Gᵀ·X` (G `[rows, m]`, X `[rows, n]`, the gradient `[m, n]`), as the
+ * weight gradient of a linear map. Inside a backward pass, and for a leaf (whose gradient no later
+ * closure of the pass reads), the product waits for the pass's end and is then taken once over
+ * the rows of every call: a rollout's steps each add a few rows (K environments), and one product
+ * over all of them runs near the GEMM's full speed where each skinny one (k = K) ran at half.
+ * G and X must not change until the pass ends (they are op outputs and their gradients).
+ */
+export function accumulateWeightGradient(
+  leaf: Tensor,
+  m: number,
+  n: number,
+  rows: number,
+  g: FloatArray,
+  x: FloatArray,
+): void {
+  const target = leaf.ensureGrad();
+  if (deferred === null || !leaf.isLeaf) {
+    gemm(true, false, m, n, rows, g, x, target, true);
+    return;
+  }
+  const entry = deferred.get(target);
+  if (entry === undefined) deferred.set(target, { m, n, parts: [[g, x, rows]] });
+  else entry.parts.push([g, x, rows]);
+}
+
+/** Takes the deferred products of a backward pass, one GEMM per target. */
+function flush(products: Deferred): void {
+  for (const [target, { m, n, parts }] of products) {
+    if (parts.length === 1) {
+      const [g, x, rows] = parts[0];
+      gemm(true, false, m, n, rows, g, x, target, true);
+      continue;
+    }
+    const total = parts.reduce((sum, part) => sum + part[2], 0);
+    const dtype = dtypeOf(target);
+    const gs = allocate(dtype, total * m), xs = allocate(dtype, total * n);
+    let row = 0;
+    for (const [g, x, rows] of parts) {
+      gs.set(g.subarray(0, rows * m), row * m);
+      xs.set(x.subarray(0, rows * n), row * n);
+      row += rows;
+    }
+    gemm(true, false, m, n, total, gs, xs, target, true);
+  }
+}
+
 /**
  * Backpropagates from `root`. Leaf gradients accumulate (call `zeroGrad` on parameters between
  * updates); gradients of intermediate tensors are released once used.
@@ -262,9 +319,16 @@ export function backward(root: Tensor, grad?: FloatArray): void {
   const tape = tapeOf(root);
   const g = root.ensureGrad();
   for (let i = 0; i < g.length; i++) g[i] += grad[i];
-  for (const node of tape) {
-    if (node.backwardFn === null) continue;
-    if (node.grad !== null) node.backwardFn(node.grad);
-    node.grad = null;
+  const outer = deferred, products: Deferred = new Map();
+  deferred = products;
+  try {
+    for (const node of tape) {
+      if (node.backwardFn === null) continue;
+      if (node.grad !== null) node.backwardFn(node.grad);
+      node.grad = null;
+    }
+  } finally {
+    deferred = outer;
   }
+  flush(products);
 }

@@ -21,6 +21,7 @@
 import { gemm } from "../backends/cpu/gemm.ts";
 import { linear } from "./matmul.ts";
 import {
+  accumulateWeightGradient,
   allocate,
   assertSameDType,
   type FloatArray,
@@ -177,7 +178,7 @@ function recurrentGates(xProj: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | und
       for (let i = 0; i < g.length; i++) gx[i] += g[i];
     }
     if (h.requiresGrad) gemm(false, false, b, hidden, g4, g, wd, h.ensureGrad(), true);
-    if (wHh.requiresGrad) gemm(true, false, g4, hidden, b, g, hd, wHh.ensureGrad(), true);
+    if (wHh.requiresGrad) accumulateWeightGradient(wHh, g4, hidden, b, g, hd);
     if (bHh !== undefined && bHh.requiresGrad) {
       const gb = bHh.ensureGrad();
       for (let r = 0; r < b; r++) {

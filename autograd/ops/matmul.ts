@@ -6,7 +6,14 @@
  * @module
  */
 import { gemm } from "../backends/cpu/gemm.ts";
-import { allocate, assertSameDType, formatShape, result, type Tensor } from "../tensor.ts";
+import {
+  accumulateWeightGradient,
+  allocate,
+  assertSameDType,
+  formatShape,
+  result,
+  type Tensor,
+} from "../tensor.ts";
 
 /**
  * Matrix product `a · b`:
@@ -138,7 +145,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   const parents = bias === undefined ? [x, weight] : [x, weight, bias];
   return result(out, shape, parents, (g) => {
     if (x.requiresGrad) gemm(false, false, rows, nIn, nOut, g, wd, x.ensureGrad(), true);
-    if (weight.requiresGrad) gemm(true, false, nOut, nIn, rows, g, xd, weight.ensureGrad(), true);
+    if (weight.requiresGrad) accumulateWeightGradient(weight, nOut, nIn, rows, g, xd);
     if (bias !== undefined && bias.requiresGrad) {
       const gb = bias.ensureGrad();
       for (let r = 0; r < rows; r++) {
