@@ -231,6 +231,16 @@ Deno.test("wasm SIMD kernels: module validates, both FMA variants and resident o
   assert.equal(isolate.memory.buffer, before);
   assert.ok(isolate.owns(kept) && kept.length === 16);
   assert.ok(isolate.usedBytes >= kept.byteOffset + 64);
+  // A fixed memory that cannot hold a product says so instead of growing (which would detach the
+  // views from `alloc`).
+  const fixed = new WasmGemm({ initialBytes: 1 << 20, fixed: true });
+  const fixedKept = fixed.alloc(16);
+  const square = new Float32Array(512 * 512);
+  assert.throws(
+    () => fixed.gemm(false, false, 512, 512, 512, square, square, new Float32Array(512 * 512)),
+    /WasmGemm: a product or convolution needs \d+ MiB of the kernels' memory, which holds 1 MiB: use fewer envs per worker or a smaller model/,
+  );
+  assert.ok(fixed.owns(fixedKept) && fixed.memory.buffer.byteLength === 1 << 20);
   // Scratch slots: the same slot returns the same memory until a longer request moves it; other
   // slots and later allocations do not overlap it.
   const s0 = shared.scratch(0, 100), s1 = shared.scratch(1, 50);

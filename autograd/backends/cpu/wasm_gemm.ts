@@ -446,7 +446,7 @@ function eluBody(): number[] {
     add: op.simd(0xe4),
     sub: op.simd(0xe5),
     mul: op.simd(0xe6),
-    min: op.simd(0xea), // f32x4.pmin: one minps (min's NaN and −0 rules cost six more)
+    min: op.simd(0xea), // f32x4.pmin: one minps (min's NaN and −0 rules take several more)
     max: op.simd(0xeb), // f32x4.pmax
     splat: op.simd(0x13),
     i32Add: op.simd(0xae),
@@ -494,7 +494,7 @@ function eluBody(): number[] {
     ...f.max,
     ...op.set(ENEG),
     // t = neg·log2 e + 1.5·2²³: the sum rounds to an integer k, whose bits are then the low
-    // bits of t's mantissa; kf = t − 1.5·2²³ (nearest and trunc_sat cost more on x86)
+    // bits of t's mantissa; kf = t − 1.5·2²³ (an add and a subtract for nearest and trunc_sat)
     ...op.get(ENEG),
     ...fc(Math.LOG2E),
     ...f.mul,
@@ -884,6 +884,11 @@ export interface WasmGemmOptions {
    * non-shared memory detaches every view of it, `alloc`'s included).
    */
   initialBytes?: number;
+  /**
+   * Keep the initial size: a call that needs more memory throws instead of growing it (default
+   * false). The isolate's instance is fixed, so that its `alloc` views never detach.
+   */
+  fixed?: boolean;
 }
 
 type Kernel = (
@@ -952,6 +957,8 @@ export class WasmGemm {
   private top = 0;
   /** The most bytes of the memory any call has used (`alloc`, scratch and copies). */
   #highWater = 0;
+  /** Whether the memory keeps its initial size. */
+  readonly #fixed: boolean;
   private heap: Float32Array;
   /** Every buffer object this memory has had (a shared memory's old ones stay valid). */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
@@ -961,6 +968,7 @@ export class WasmGemm {
   constructor(options: WasmGemmOptions = {}) {
     this.relaxed = options.relaxed ?? relaxedSimdSupported();
     const shared = options.shared ?? false;
+    this.#fixed = options.fixed ?? false;
     const maxPages = MAX_BYTES / PAGE;
     const pages = Math.ceil((options.initialBytes ?? 16 << 20) / PAGE);
     this.memory = new WebAssembly.Memory(
@@ -992,6 +1000,15 @@ export class WasmGemm {
   private ensure(bytes: number): Float32Array {
     if (bytes > this.#highWater) this.#highWater = bytes;
     const have = this.memory.buffer.byteLength;
+    if (bytes > have && this.#fixed) {
+      throw new RangeError(
+        `WasmGemm: a product or convolution needs ${Math.ceil(bytes / 2 ** 20)} MiB of the ` +
+          `kernels' memory, which holds ${
+            Math.floor(have / 2 ** 20)
+          } MiB: use fewer envs per worker or a ` +
+          `smaller model`,
+      );
+    }
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
     if (this.heap.buffer !== this.memory.buffer || this.heap.length * 4 !== have) {
       this.heap = new Float32Array(this.memory.buffer);
@@ -1237,21 +1254,21 @@ let instance: WasmGemm | null | undefined;
 /**
  * The isolate's `WasmGemm` (the one `gemm` uses), created on first call; null when the runtime
  * lacks wasm SIMD. Its memory is non-shared and reserved whole at the start (2 GiB of address
- * space, less where the system refuses that much; pages cost memory only once written), so it
- * never grows and views from its `alloc` stay valid: a worker can keep its local copy of the
- * parameters there (`wasmGemm()?.alloc(size)`), and `gemm` then reads the weights in place
- * instead of copying them on every call.
+ * space; pages cost memory only once written, and where the system refuses that much it is a
+ * growable shared memory instead), so it never grows and views from its `alloc` stay valid: a
+ * worker can keep its local copy of the parameters there (`wasmGemm()?.alloc(size)`), and `gemm`
+ * then reads the weights in place instead of copying them on every call.
  */
 export function wasmGemm(): WasmGemm | null {
   if (instance !== undefined) return instance;
   instance = null;
   if (!simdSupported()) return instance;
-  for (let bytes = MAX_BYTES; bytes >= 64 << 20; bytes /= 2) {
-    try {
-      return instance = new WasmGemm({ initialBytes: bytes });
-    } catch (e) {
-      if (!(e instanceof RangeError)) throw e;
-    }
+  try {
+    return instance = new WasmGemm({ initialBytes: MAX_BYTES, fixed: true });
+  } catch (e) {
+    // A system that refuses 2 GiB of address space gets the growable shared memory (whose views
+    // survive growth), at the shared memory's slower copies.
+    if (!(e instanceof RangeError)) throw e;
+    return instance = new WasmGemm({ shared: true });
   }
-  return instance = new WasmGemm({ shared: true });
 }
