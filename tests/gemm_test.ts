@@ -241,6 +241,8 @@ Deno.test("wasm SIMD kernels: module validates, both FMA variants and resident o
     /WasmGemm: a product or convolution needs \d+ MiB of the kernels' memory, which holds 1 MiB: use fewer envs per worker or a smaller model/,
   );
   assert.ok(fixed.owns(fixedKept) && fixed.memory.buffer.byteLength === 1 << 20);
+  // `gemm` (the dispatcher) asks `fits` first and takes the TypeScript kernel for such a product.
+  assert.ok(!fixed.fits(false, 512, 512, 512) && fixed.fits(false, 8, 8, 8));
   // Scratch slots: the same slot returns the same memory until a longer request moves it; other
   // slots and later allocations do not overlap it.
   const s0 = shared.scratch(0, 100), s1 = shared.scratch(1, 50);

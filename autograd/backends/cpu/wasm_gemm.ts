@@ -56,9 +56,9 @@
  *   memory allowed; but `TypedArray.prototype.set` into or out of a `SharedArrayBuffer` copies
  *   about 4× slower than between ordinary buffers (0.71 against 0.18 ns a float on the AMD EPYC),
  *   and a learner copies every activation and gradient of its convolutions and ELUs through the
- *   memory. `wasmGemm()` therefore reserves the whole 2 GiB as a non-shared memory at the start
- *   (address space only: pages cost memory when first written) and never grows it: the batched
- *   Pong learner (K = 8) then trains 8–9 % faster than with the shared memory.
+ *   memory. `wasmGemm()` therefore reserves a non-shared memory of 256 MiB at the start (address
+ *   space only: pages cost memory when first written) and never grows it: the batched Pong
+ *   learner (K = 8) then trains 8–9 % faster than with the shared memory.
  *   Instantiating a worker against one memory shared by all workers (so the Hogwild parameters
  *   themselves live in wasm memory) would also work but needs an allocator that gives each worker
  *   its own scratch region; not done.
@@ -1134,10 +1134,14 @@ export class WasmGemm {
     else for (let j = 0; j < n; j++) c[j] = y[2 * j];
   }
 
-  /** Whether a product's copies fit in the memory's 2 GiB limit (else use another path). */
+  /**
+   * Whether a product's copies fit in the memory's limit (2 GiB, or a fixed memory's size; else
+   * use another path).
+   */
   fits(transB: boolean, m: number, n: number, k: number): boolean {
     const mp = m + 3, np = n + 7, kp = k + 3;
-    return this.top + 4 * (mp * kp + (transB ? np * kp : k * np) + mp * np) + 64 < MAX_BYTES;
+    const limit = this.#fixed ? this.memory.buffer.byteLength : MAX_BYTES;
+    return this.top + 4 * (mp * kp + (transB ? np * kp : k * np) + mp * np) + 64 < limit;
   }
 
   /**
@@ -1252,8 +1256,17 @@ function copyRows(
 let instance: WasmGemm | null | undefined;
 
 /**
+ * The isolate's memory: 256 MiB, fixed. The `large` model's learner at K = 16 uses 136 MiB of it,
+ * the `small` model's at K = 8 16 MiB. V8 counts the whole reservation as external memory, and a
+ * larger one made it collect dead typed arrays later: a K = 8 learner's resident set after 170
+ * updates was 436 MiB with 2 GiB reserved, 324 with 1 GiB, 284 with 512 MiB, 252 with 256 MiB and
+ * 251 with the shared memory that grows.
+ */
+const ISOLATE_BYTES = 256 << 20;
+
+/**
  * The isolate's `WasmGemm` (the one `gemm` uses), created on first call; null when the runtime
- * lacks wasm SIMD. Its memory is non-shared and reserved whole at the start (2 GiB of address
+ * lacks wasm SIMD. Its memory is non-shared and reserved whole at the start (256 MiB of address
  * space; pages cost memory only once written, and where the system refuses that much it is a
  * growable shared memory instead), so it never grows and views from its `alloc` stay valid: a
  * worker can keep its local copy of the parameters there (`wasmGemm()?.alloc(size)`), and `gemm`
@@ -1264,9 +1277,9 @@ export function wasmGemm(): WasmGemm | null {
   instance = null;
   if (!simdSupported()) return instance;
   try {
-    return instance = new WasmGemm({ initialBytes: MAX_BYTES, fixed: true });
+    return instance = new WasmGemm({ initialBytes: ISOLATE_BYTES, fixed: true });
   } catch (e) {
-    // A system that refuses 2 GiB of address space gets the growable shared memory (whose views
+    // A system that refuses the address space gets the growable shared memory (whose views
     // survive growth), at the shared memory's slower copies.
     if (!(e instanceof RangeError)) throw e;
     return instance = new WasmGemm({ shared: true });
