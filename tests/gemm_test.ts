@@ -238,7 +238,7 @@ Deno.test("wasm SIMD kernels: module validates, both FMA variants and resident o
   const square = new Float32Array(512 * 512);
   assert.throws(
     () => fixed.gemm(false, false, 512, 512, 512, square, square, new Float32Array(512 * 512)),
-    /WasmGemm: a product or convolution needs \d+ MiB of the kernels' memory, which holds 1 MiB: use fewer envs per worker or a smaller model/,
+    /WasmGemm: an operation \(a product, convolution or ELU\) needs \d+ MiB of the kernels' memory, which holds 1 MiB: use fewer envs per worker or a smaller model/,
   );
   assert.ok(fixed.owns(fixedKept) && fixed.memory.buffer.byteLength === 1 << 20);
   // `gemm` (the dispatcher) asks `fits` first and takes the TypeScript kernel for such a product.

@@ -403,7 +403,9 @@ export function elu(x: Tensor, alpha = 1): Tensor {
     // Four lanes at a time in wasm (2.5–3× faster than Math.exp; relative error below 5e-7),
     // with the derivative the backward needs: a branch on the sign per element there took 8×
     // as long as this multiply (the signs of a layer's inputs are as good as random)
-    const derivative = isGradEnabled() && x.requiresGrad ? new Float32Array(n) : undefined;
+    const derivative = isGradEnabled() && x.requiresGrad
+      ? allocate("float32", n) as Float32Array
+      : undefined;
     wasm.elu(xd as Float32Array, out as Float32Array, alpha, derivative);
     return result(out, x.shape, [x], (g) => {
       const gx = x.ensureGrad(), d = derivative!;

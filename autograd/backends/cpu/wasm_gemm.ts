@@ -809,7 +809,7 @@ export function gemmModuleBytes(relaxed: boolean, shared: boolean, maxPages = 32
     const code = [...localDecl, ...body];
     return [...uleb(code.length), ...code];
   };
-  const eluLocals = [...uleb(1), ...uleb(ELU_V128_LOCALS - 5), V128];
+  const eluLocals = [...uleb(1), ...uleb(ELU_V128_LOCALS - EV), V128]; // locals after the 5 params
   const colLocals = [...uleb(1), ...uleb(COL_LOCALS), I32];
   const memLimits = shared ? [0x03, ...uleb(1), ...uleb(maxPages)] : [0x00, ...uleb(1)];
   return new Uint8Array([
@@ -1002,7 +1002,9 @@ export class WasmGemm {
     const have = this.memory.buffer.byteLength;
     if (bytes > have && this.#fixed) {
       throw new RangeError(
-        `WasmGemm: a product or convolution needs ${Math.ceil(bytes / 2 ** 20)} MiB of the ` +
+        `WasmGemm: an operation (a product, convolution or ELU) needs ${
+          Math.ceil(bytes / 2 ** 20)
+        } MiB of the ` +
           `kernels' memory, which holds ${
             Math.floor(have / 2 ** 20)
           } MiB: use fewer envs per worker or a ` +
