@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { checkOp, testValues } from "../autograd/check.ts";
 import { Tensor, tensor } from "../autograd/tensor.ts";
 import { conv1d, conv2d } from "../autograd/ops/conv.ts";
+import { elu } from "../autograd/ops/elementwise.ts";
 import { maxPool2d } from "../autograd/ops/pool.ts";
 
 /** Direct-loop conv2d (float64), the reference for forward values. */
@@ -275,5 +276,55 @@ Deno.test("conv2d float32 at model shapes (wasm kernels, im2col in wasm memory) 
       if (gx) assertClose(got.gx!, want.gx!, tol(want.gx!));
       if (gw) assertClose(got.gw!, want.gw!, tol(want.gw!));
     }
+  }
+});
+
+Deno.test("a convolution and an ELU that the kernels' full memory cannot hold run on plain arrays", async () => {
+  const xShape = [4, 16, 42, 42], wShape = [32, 16, 3, 3];
+  const xs = testValues(4 * 16 * 42 * 42, 71), ws = testValues(32 * 16 * 9, 72);
+  const gs = testValues(4 * 32 * 21 * 21, 73);
+  const es = Array.from(testValues(100_000, 74), (v) => 4 * v - 2);
+  const egs = testValues(100_000, 75);
+  // The reference: float64 on plain arrays.
+  const x = new Tensor(Float64Array.from(xs), xShape, { requiresGrad: true });
+  const w = new Tensor(Float64Array.from(ws), wShape, { requiresGrad: true });
+  const y = conv2d(x, w, undefined, { stride: 2, padding: 1 });
+  y.backward(Float64Array.from(gs));
+  const ex = new Tensor(Float64Array.from(es), [es.length], { requiresGrad: true });
+  const ey = elu(ex);
+  ey.backward(Float64Array.from(egs));
+  const worker = new Worker(new URL("./wasm_full_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  try {
+    const got = await new Promise<Record<string, number[]> & Record<string, unknown>>(
+      (resolve, reject) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => {
+          e.preventDefault();
+          reject(new Error(e.message));
+        };
+        worker.postMessage({
+          x: Array.from(xs),
+          xShape,
+          w: Array.from(ws),
+          wShape,
+          g: Array.from(gs),
+          e: es,
+          eg: Array.from(egs),
+        });
+      },
+    );
+    assert.match(got.direct as unknown as string, /needs \d+ MiB of the kernels' memory/);
+    assert.ok(got.sameSize, "the memory kept its size");
+    assert.ok(got.keptLive, "views from alloc stay live");
+    const tol = (v: ArrayLike<number>) => 1e-4 * Math.max(1, ...Array.from(v, Math.abs));
+    assertClose(got.y, y.data, tol(y.data));
+    assertClose(got.gx, x.grad!, tol(x.grad!));
+    assertClose(got.gw, w.grad!, tol(w.grad!));
+    assertClose(got.ey, ey.data, tol(ey.data));
+    assertClose(got.egx, ex.grad!, tol(ex.grad!));
+  } finally {
+    worker.terminate();
   }
 });

@@ -192,7 +192,10 @@ function convolve(
   outShape: number[],
 ): Tensor {
   const wasm = x.dtype === "float32" && gemmKernels() === "wasm" ? wasmGemm() : null;
-  if (wasm !== null) return convolveInWasm(wasm, x, weight, bias, geo, outShape);
+  // A convolution whose scratch the kernels' memory cannot hold runs on the plain arrays below.
+  if (wasm !== null && wasm.canScratch(wasmScratch(x, weight, bias, geo))) {
+    return convolveInWasm(wasm, x, weight, bias, geo, outShape);
+  }
   const { n, c, h, w, o, kh, kw } = geo;
   const kk = c * kh * kw;
   const p = geo.oh * geo.ow;
@@ -278,6 +281,34 @@ function convolve(
 /** `WasmGemm.scratch` slots of `convolveInWasm`. */
 const SLOT_COL = 0, SLOT_Y = 1, SLOT_DY = 2, SLOT_DCOL = 3, SLOT_X = 4, SLOT_GX = 5;
 
+/** Samples per chunk of `convolveInWasm`: the whole batch unless its im2col outgrows COL_LIMIT. */
+function wasmChunk(geo: ConvGeometry): number {
+  const kk = geo.c * geo.kh * geo.kw, p = geo.oh * geo.ow;
+  return Math.max(1, Math.min(geo.n, Math.floor(COL_LIMIT / (kk * p))));
+}
+
+/**
+ * The scratch regions (`[slot, length]`) `convolveInWasm` takes for its forward and, when a
+ * gradient is wanted, its backward: the forward takes them all, so the backward never needs more
+ * memory than the forward found.
+ */
+function wasmScratch(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | undefined,
+  geo: ConvGeometry,
+): [number, number][] {
+  const kk = geo.c * geo.kh * geo.kw, p = geo.oh * geo.ow, chw = geo.c * geo.h * geo.w;
+  const cs = wasmChunk(geo), ld = (cs * p + 7) & ~7;
+  const requests: [number, number][] = [[SLOT_COL, kk * ld], [SLOT_X, cs * chw]];
+  requests.push([SLOT_Y, geo.o * ld]);
+  const wantGrad = isGradEnabled() &&
+    (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false));
+  if (wantGrad) requests.push([SLOT_DY, geo.o * ld]);
+  if (wantGrad && x.requiresGrad) requests.push([SLOT_DCOL, kk * ld], [SLOT_GX, cs * chw]);
+  return requests;
+}
+
 /** The `cs` samples of `x` from `s0` on, copied into wasm scratch for the im2col kernel. */
 function samplesInWasm(wasm: WasmGemm, x: Float32Array, s0: number, cs: number, chw: number) {
   const xs = wasm.scratch(SLOT_X, cs * chw);
@@ -327,11 +358,13 @@ function convolveInWasm(
   const xd = x.data as Float32Array, wd = weight.data as Float32Array;
   const out = allocate(x.dtype, n * o * p) as Float32Array;
   const bd = bias === undefined ? null : bias.data;
-  const chunk = Math.max(1, Math.min(n, Math.floor(COL_LIMIT / (kk * p))));
+  const chunk = wasmChunk(geo);
   /** Row stride of col, Y and dY for `cs` samples: padded to the kernels' 8 columns. */
   const stride = (cs: number) => (cs * p + 7) & ~7;
   const wantGrad = isGradEnabled() &&
     (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false));
+  // Every region the backward will take, taken now (`convolve` checked that they fit).
+  for (const [slot, length] of wasmScratch(x, weight, bias, geo)) wasm.scratch(slot, length);
   let kept: Float32Array | null = null;
   for (let s0 = 0; s0 < n; s0 += chunk) {
     const cs = Math.min(chunk, n - s0), np = cs * p, ld = stride(cs);

@@ -399,7 +399,7 @@ export function elu(x: Tensor, alpha = 1): Tensor {
   const n = xd.length;
   const out = allocate(x.dtype, n);
   const wasm = n >= 64 && out instanceof Float32Array ? wasmGemm() : null;
-  if (wasm !== null) {
+  if (wasm !== null && wasm.eluFits(n)) {
     // Four lanes at a time in wasm (2.5–3× faster than Math.exp; relative error below 5e-7),
     // with the derivative the backward needs: a branch on the sign per element there took 8×
     // as long as this multiply (the signs of a layer's inputs are as good as random)

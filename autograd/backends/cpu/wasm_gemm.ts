@@ -1047,6 +1047,39 @@ export class WasmGemm {
   }
 
   /**
+   * Whether `scratch` could hand out every region of `requests` (`[slot, length]` pairs, taken in
+   * order) within the memory's limit (a fixed memory's size, else 2 GiB): a slot already at
+   * least that long needs nothing, any other a new region as `scratch` would take it. Operations
+   * ask first and take the TypeScript kernels when the answer is no.
+   */
+  canScratch(requests: readonly (readonly [slot: number, length: number])[]): boolean {
+    // The usual case: every slot is already long enough.
+    if (requests.every(([slot, length]) => (this.slots[slot]?.length ?? 0) >= length)) return true;
+    const limit = this.#fixed ? this.memory.buffer.byteLength : MAX_BYTES;
+    const grown = new Map<number, number>();
+    let top = this.top;
+    for (const [slot, length] of requests) {
+      const s = this.slots[slot];
+      const have = grown.get(slot) ?? (s !== undefined && this.owns(s) ? s.length : 0);
+      if (have >= length) continue;
+      const size = Math.max(length, Math.ceil(1.25 * (grown.get(slot) ?? s?.length ?? 0)));
+      top = ((top + 15) & ~15) + 4 * size;
+      grown.set(slot, size);
+    }
+    return top <= limit;
+  }
+
+  /** Whether `elu` of `n` floats fits the memory (see `canScratch`); else use another path. */
+  eluFits(n: number): boolean {
+    const padded = (n + 3) & ~3;
+    return this.canScratch([
+      [SLOT_ELU_IN, padded],
+      [SLOT_ELU_OUT, padded],
+      [SLOT_ELU_DERIVATIVE, padded],
+    ]);
+  }
+
+  /**
    * `C (+)= A·op(B)` on views from `alloc`, in the kernels' layouts, with no copies: A is m×k,
    * B is k×n (n×k when `transB`), C is m×n, row-major; `m % 4 = 0`, and `n % 8 = 0`, or with
    * `transB` `n % 2 = 0` and `k % 4 = 0`.
@@ -1259,7 +1292,8 @@ let instance: WasmGemm | null | undefined;
 
 /**
  * The isolate's memory: 256 MiB, fixed. The `large` model's learner at K = 16 uses 136 MiB of it,
- * the `small` model's at K = 8 16 MiB. V8 counts the whole reservation as external memory, and a
+ * the `small` model's at K = 8 16 MiB; a product, convolution or ELU that finds too little left
+ * takes the TypeScript kernels (`fits`, `canScratch`). V8 counts the whole reservation as external memory, and a
  * larger one made it collect dead typed arrays later: a K = 8 learner's resident set after 170
  * updates was 436 MiB with 2 GiB reserved, 324 with 1 GiB, 284 with 512 MiB, 252 with 256 MiB and
  * 251 with the shared memory that grows.
